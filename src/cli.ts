@@ -1,0 +1,52 @@
+// Parses arguments and hands each command to a plain function; nothing else lives here.
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { UserError } from "./errors.js";
+import { VERSION } from "./version.js";
+import { zipCommand } from "./commands/zip.js";
+import { hashCommand } from "./commands/hash.js";
+import { diffCommand } from "./commands/diff.js";
+import { keyCommand } from "./commands/key.js";
+import { buildCommand } from "./commands/build.js";
+import { planCommand } from "./commands/plan.js";
+
+function reportAndExit(err: unknown): never {
+  if (err instanceof UserError) {
+    process.stderr.write(`sam-layer: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`sam-layer: ${message.split("\n")[0]}\n`);
+  if (process.env.SAM_LAYER_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exit(1);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName("sam-layer")
+    .usage("$0 <command> [options]\n\nDeterministic, incremental Lambda layer zips for AWS SAM.")
+    .command(zipCommand)
+    .command(hashCommand)
+    .command(diffCommand)
+    .command(keyCommand)
+    .command(buildCommand)
+    .command(planCommand)
+    .demandCommand(1, "Name a command; see --help.")
+    .strict()
+    .version(VERSION)
+    .help()
+    .alias("h", "help")
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .epilogue(
+      "Exit codes: 0 success (created, updated or unchanged), 1 failure, 2 usage error. " +
+        "`diff` exits 1 when its inputs differ.",
+    )
+    .fail((msg, err) => {
+      if (err) reportAndExit(err);
+      process.stderr.write(`sam-layer: ${msg}\n`);
+      process.exit(2);
+    })
+    .parseAsync();
+}
+
+main(hideBin(process.argv)).catch(reportAndExit);
