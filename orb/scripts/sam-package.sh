@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `sam package` for deploy-sam: uploads the artifacts (a prebuilt layer zip is keyed by the MD5 of
+# its bytes, so an unchanged layer.zip keeps its S3 key) and writes the packaged template.
+# Reads: PARAM_APP_DIR PARAM_TEMPLATE PARAM_PACKAGED_TEMPLATE PARAM_S3_BUCKET PARAM_RESOLVE_S3
+#        PARAM_S3_PREFIX PARAM_REGION
+set -euo pipefail
+
+packaged=${PARAM_PACKAGED_TEMPLATE:?sam-package: PARAM_PACKAGED_TEMPLATE is required}
+mkdir -p "$(dirname "$packaged")"
+packaged="$(cd "$(dirname "$packaged")" && pwd)/$(basename "$packaged")"
+cd "${PARAM_APP_DIR:?sam-package: PARAM_APP_DIR is required}"
+
+args=(package --template-file "${PARAM_TEMPLATE:?sam-package: PARAM_TEMPLATE is required}" --output-template-file "$packaged")
+if [[ -n "${PARAM_S3_BUCKET:-}" && "${PARAM_RESOLVE_S3:-false}" == "true" ]]; then
+  echo "sam-package: set either s3-bucket or resolve-s3, not both" >&2
+  exit 2
+elif [[ -n "${PARAM_S3_BUCKET:-}" ]]; then
+  args+=(--s3-bucket "$PARAM_S3_BUCKET")
+elif [[ "${PARAM_RESOLVE_S3:-false}" == "true" ]]; then
+  args+=(--resolve-s3)
+else
+  echo "sam-package: set s3-bucket, or resolve-s3: true to let SAM manage a bucket" >&2
+  exit 2
+fi
+if [[ -n "${PARAM_S3_PREFIX:-}" ]]; then
+  args+=(--s3-prefix "$PARAM_S3_PREFIX")
+fi
+if [[ -n "${PARAM_REGION:-}" ]]; then
+  args+=(--region "$PARAM_REGION")
+fi
+
+sam "${args[@]}"
+echo "sam-package: wrote $packaged"
