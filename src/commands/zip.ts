@@ -1,10 +1,64 @@
+import { basename } from "node:path";
 import type { CommandModule } from "yargs";
-import { UserError } from "../errors.js";
+import { DEFAULT_EXCLUDES } from "../layer/excludes.js";
+import { DEFAULT_LEVEL, zipLayer, type ZipResult } from "../zip/layer-zip.js";
+import { formatBytes } from "./output.js";
 
-export const zipCommand: CommandModule = {
-  command: "zip",
-  describe: "(not implemented yet)",
-  handler: () => {
-    throw new UserError("zip: not implemented yet");
+interface ZipArgs {
+  "layer-dir": string;
+  output: string;
+  level: number;
+  exclude: string[];
+  "include-pycache": boolean;
+  engine: "builtin" | "infozip";
+  json: boolean;
+}
+
+export function zipLine(r: ZipResult): string {
+  const status = r.status === "unchanged" ? "unchanged (nothing to do)" : r.status;
+  return (
+    `${basename(r.output)}: ${status}, ${r.entries} entries, ${formatBytes(r.bytes)} ` +
+    `(${formatBytes(r.unzippedBytes)} unzipped), md5 ${r.md5}, digest ${r.digest}`
+  );
+}
+
+export const zipCommand: CommandModule<object, ZipArgs> = {
+  command: "zip <layer-dir>",
+  describe: "Zip a layer folder deterministically; rewrite the zip only when its content changed",
+  builder: (y) =>
+    y
+      .positional("layer-dir", { type: "string", demandOption: true, describe: "the folder to zip (its content becomes /opt)" })
+      .option("output", { alias: "o", type: "string", demandOption: true, describe: "the zip to write (outside the layer folder)" })
+      .option("level", { type: "number", default: DEFAULT_LEVEL, describe: "deflate level 0-9 (part of the bytes)" })
+      .option("exclude", { type: "string", array: true, default: [], describe: "leave out paths matching GLOB (repeatable)" })
+      .option("include-pycache", { type: "boolean", default: false, describe: "keep __pycache__/ and *.pyc" })
+      .option("engine", {
+        choices: ["builtin", "infozip"] as const,
+        default: "builtin" as const,
+        describe: "infozip: the classic `zip -r -u -X` recipe (exit 12 = nothing to do), not deterministic",
+      })
+      .option("json", { type: "boolean", default: false, describe: "print the result as JSON" })
+      .epilogue(
+        `Left out by default: ${DEFAULT_EXCLUDES.join(", ")} (--include-pycache keeps the first two). ` +
+          "A GLOB without '/' matches a name at any depth; with '/' it matches the path from the layer folder; " +
+          "a trailing '/' matches folders only. Dates are 1980-01-01 00:00 UTC, or SOURCE_DATE_EPOCH when set. " +
+          "Symlinks are stored as what they point to; links leaving the folder are refused.",
+      ) as never,
+  handler: async (args) => {
+    const opts = {
+      dir: args["layer-dir"],
+      output: args.output,
+      level: args.level,
+      exclude: args.exclude.map(String),
+      includePycache: args["include-pycache"],
+    };
+    let result: ZipResult;
+    if (args.engine === "infozip") {
+      const { zipWithInfoZip } = await import("../zip/infozip.js");
+      result = await zipWithInfoZip(opts);
+    } else {
+      result = await zipLayer(opts);
+    }
+    process.stdout.write(args.json ? `${JSON.stringify(result)}\n` : `${zipLine(result)}\n`);
   },
 };

@@ -1,0 +1,146 @@
+// `sam-layer zip`: the layer folder in, a deterministic zip out, rewritten only when the content
+// (or a setting that shapes the bytes) changed.
+import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
+import { UserError } from "../errors.js";
+import { contentDigest, type DigestEntry } from "../layer/digest.js";
+import { hashFileSync } from "../layer/file-hash.js";
+import { fsFailure } from "../layer/fs-error.js";
+import { StatCache } from "../layer/stat-cache.js";
+import { walkLayer, type LayerEntry } from "../layer/walk.js";
+import { fileSums } from "./file-sums.js";
+import { zipTimestamp } from "./format.js";
+import { readZipComment } from "./read.js";
+
+export interface ZipLayerOptions {
+  dir: string;
+  output: string;
+  level?: number;
+  exclude?: string[];
+  includePycache?: boolean;
+}
+
+export interface ZipResult {
+  output: string;
+  status: "created" | "updated" | "unchanged";
+  entries: number;
+  /** zip size */
+  bytes: number;
+  unzippedBytes: number;
+  /** hex, the S3 key `package` uses */
+  md5: string;
+  /** base64, Lambda CodeSha256 */
+  sha256: string;
+  digest: string;
+}
+
+export const DEFAULT_LEVEL = 6;
+/** Bumped only with a change to the bytes we write: it forces one rewrite of every zip. */
+const FORMAT = 1;
+
+export function validateLevel(level: number): number {
+  if (!Number.isInteger(level) || level < 0 || level > 9) throw new UserError(`--level must be a whole number from 0 to 9, got: ${level}`, 2);
+  return level;
+}
+
+/** Everything besides the content that shapes the bytes, as recorded in the archive comment. */
+export function zipComment(level: number, dateSeconds: number, digest: string): string {
+  const date = new Date(dateSeconds * 1000).toISOString().replace(".000Z", "Z");
+  return `sam-layer zip/${FORMAT} level=${level} date=${date} digest=${digest}`;
+}
+
+export function statCachePath(output: string): string {
+  return `${output}.stat.json`;
+}
+
+export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
+  const startedNs = BigInt(Date.now()) * 1_000_000n;
+  const level = validateLevel(opts.level ?? DEFAULT_LEVEL);
+  const dir = resolve(opts.dir);
+  const output = resolve(opts.output);
+  const time = zipTimestamp();
+  refuseOutputInside(dir, output, opts.output);
+  if (existsSync(output) && !statSync(output).isFile()) throw new UserError(`output is not a file: ${opts.output}`, 2);
+
+  const entries = await walkLayer(dir, { exclude: opts.exclude, includePycache: opts.includePycache });
+  const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);
+  const cache = StatCache.load(statCachePath(output));
+  const existing = await readZipComment(output);
+
+  // Hash the folder only when the zip there was made by us with the same settings.
+  if (typeof existing === "string" && existing.startsWith(zipComment(level, time.seconds, ""))) {
+    const digest = digestWithCache(entries, cache, startedNs);
+    if (existing === zipComment(level, time.seconds, digest)) {
+      const st = statSync(output, { bigint: true });
+      const size = Number(st.size);
+      const sums = cache.zip(size, st.mtimeNs, st.ino) ?? { size, mtimeNs: st.mtimeNs.toString(), ino: st.ino.toString(), ...fileSums(output) };
+      cache.setZip(sums);
+      cache.keepOnly(entries);
+      await cache.save();
+      return { output, status: "unchanged", entries: entries.length, bytes: size, unzippedBytes, md5: sums.md5, sha256: sums.sha256, digest };
+    }
+  }
+
+  // Only a real write needs the writer; the "nothing to do" path never loads it.
+  const { writeZip } = await import("./write.js");
+  const { replaceAtomically, removeStaleTemps } = await import("./atomic.js");
+  try {
+    mkdirSync(dirname(output), { recursive: true });
+  } catch (err) {
+    throw fsFailure("cannot create the folder of", opts.output, err);
+  }
+  removeStaleTemps(output);
+  const written = await replaceAtomically(output, (fh) =>
+    writeZip(fh, entries, { level, dos: time.dos, comment: (digest) => zipComment(level, time.seconds, digest) }),
+  );
+  const st = statSync(output, { bigint: true });
+  const sums = fileSums(output);
+  entries.forEach((e, i) => {
+    if (e.type === "file") cache.remember(e, written.hashes[i]!, startedNs);
+  });
+  cache.keepOnly(entries);
+  cache.setZip({ size: Number(st.size), mtimeNs: st.mtimeNs.toString(), ino: st.ino.toString(), ...sums });
+  await cache.save();
+  return {
+    output,
+    status: existing === undefined ? "created" : "updated",
+    entries: entries.length,
+    bytes: written.bytes,
+    unzippedBytes,
+    md5: sums.md5,
+    sha256: sums.sha256,
+    digest: written.digest,
+  };
+}
+
+/** The content digest, reading only the files the stat cache cannot vouch for. */
+function digestWithCache(entries: readonly LayerEntry[], cache: StatCache, startedNs: bigint): string {
+  const list: DigestEntry[] = entries.map((e) => {
+    if (e.type === "directory") return { path: e.path, type: e.type, mode: e.mode, size: 0, hash: "" };
+    let hash = cache.lookup(e);
+    if (hash === undefined) {
+      hash = hashFileSync(e.absPath, e.path, e.size);
+      cache.remember(e, hash, startedNs);
+    }
+    return { path: e.path, type: e.type, mode: e.mode, size: e.size, hash };
+  });
+  return contentDigest(list);
+}
+
+/** The zip must not end up in the folder it is made from (it would zip itself next time). */
+function refuseOutputInside(dir: string, output: string, shown: string): void {
+  const real = (p: string): string => {
+    // The output and its folders may not exist yet: resolve the deepest part that does.
+    let head = p;
+    const tail: string[] = [];
+    while (!existsSync(head) && dirname(head) !== head) {
+      tail.unshift(basename(head));
+      head = dirname(head);
+    }
+    return join(realpathSync(head), ...tail);
+  };
+  if (!existsSync(dir)) return; // walkLayer reports it
+  const d = real(dir);
+  const o = real(output);
+  if (o === d || o.startsWith(d + sep)) throw new UserError(`output is inside the layer folder: ${shown} (put the zip next to the folder)`, 2);
+}

@@ -1,0 +1,83 @@
+// Reads existing zips (ours or anyone's) with yauzl: the comment for the "nothing to do" check,
+// and every entry's content hash for `hash` and `diff`.
+import { createHash } from "node:crypto";
+import yauzl from "yauzl";
+import { UserError } from "../errors.js";
+import type { DigestEntry } from "../layer/digest.js";
+import { normalizeMode, sortEntries } from "../layer/walk.js";
+
+const MADE_BY_UNIX = 3;
+
+/**
+ * The archive comment of the zip at `path`: `undefined` when no file is there, `null` when the
+ * file is not a readable zip (foreign or corrupt output gets rebuilt, it is no error). Reads only
+ * the end of the file.
+ */
+export async function readZipComment(path: string): Promise<string | null | undefined> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false });
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ENOENT" ? undefined : null;
+  }
+  zip.close();
+  return zip.comment;
+}
+
+export interface ZipContents {
+  entries: DigestEntry[];
+  /** UTF-8 text of the entries `keepText` asked for, by path */
+  texts: Map<string, string>;
+  comment: string;
+}
+
+/**
+ * Lists a zip like walkLayer lists a folder: directories without their trailing slash, modes
+ * normalized (from the Unix attributes when present), folders that only appear as a prefix of
+ * other paths added, sorted in zip order. So a folder and its zip give the same digest.
+ */
+export async function readZipContents(path: string, keepText: (path: string) => boolean = () => false): Promise<ZipContents> {
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false, strictFileNames: false });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new UserError(`not found: ${path}`);
+    throw new UserError(`not a readable zip: ${path} (${(err as Error).message})`);
+  }
+  const byPath = new Map<string, DigestEntry>();
+  const texts = new Map<string, string>();
+  try {
+    for await (const entry of zip.eachEntry()) {
+      const isDir = entry.fileName.endsWith("/");
+      const rel = entry.fileName.replace(/\/+$/, "");
+      const unixMode = entry.versionMadeBy >> 8 === MADE_BY_UNIX ? entry.externalFileAttributes >>> 16 : 0;
+      if (isDir) {
+        byPath.set(rel, { path: rel, type: "directory", mode: normalizeMode("directory", unixMode), size: 0, hash: "" });
+        continue;
+      }
+      const stream = await zip.openReadStreamPromise(entry);
+      const h = createHash("sha256");
+      const keep = keepText(rel);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        h.update(chunk);
+        size += chunk.length;
+        if (keep) chunks.push(chunk);
+      }
+      if (keep) texts.set(rel, Buffer.concat(chunks).toString("utf8"));
+      byPath.set(rel, { path: rel, type: "file", mode: normalizeMode("file", unixMode), size, hash: h.digest("hex") });
+    }
+  } catch (err) {
+    throw new UserError(`cannot read zip ${path}: ${(err as Error).message.split("\n")[0]}`);
+  } finally {
+    zip.close();
+  }
+  for (const p of [...byPath.keys()]) {
+    for (let i = p.indexOf("/"); i > 0; i = p.indexOf("/", i + 1)) {
+      const parent = p.slice(0, i);
+      if (!byPath.has(parent)) byPath.set(parent, { path: parent, type: "directory", mode: normalizeMode("directory", 0), size: 0, hash: "" });
+    }
+  }
+  return { entries: sortEntries([...byPath.values()]), texts, comment: zip.comment };
+}

@@ -1,0 +1,289 @@
+// Writes a layer's entries as a deterministic zip. Files are read, hashed and deflated ahead of the
+// writer in parallel (zlib's async calls run on the libuv thread pool, so both cores work) within a
+// fixed memory budget, then written strictly in entry order; big files are streamed in chunks.
+// The bytes depend only on the entries' names, modes and contents, the level and the timestamp:
+// never on timing, since the order is fixed and each file's deflate stream is independent.
+import { createHash } from "node:crypto";
+import { closeSync, openSync, readSync } from "node:fs";
+import zlib from "node:zlib";
+import type { FileHandle } from "node:fs/promises";
+import { UserError } from "../errors.js";
+import { contentDigest, type DigestEntry } from "../layer/digest.js";
+import { fsFailure } from "../layer/fs-error.js";
+import { zipName, type LayerEntry } from "../layer/walk.js";
+import { centralHeader, endRecords, localHeader, METHOD_DEFLATE, METHOD_STORE, type DosDateTime, type EntryRecord } from "./format.js";
+import { Output } from "./output.js";
+
+export interface ZipWriteParams {
+  level: number;
+  dos: DosDateTime;
+  /** the archive comment, given the content digest (known only once every file was read) */
+  comment: (digest: string) => string;
+}
+
+export interface ZipWriteResult {
+  digest: string;
+  /** sha256 hex per entry, in entry order; "" for directories */
+  hashes: string[];
+  bytes: number;
+}
+
+/** Files up to this size are read whole and deflated in one call; bigger ones are streamed. */
+const WHOLE_FILE_MAX = 4 << 20;
+/** Raw bytes held by files read ahead of the writer: the memory bound, whatever the layer size. */
+const READ_AHEAD_BYTES = 24 << 20;
+const READ_AHEAD_FILES = 256;
+const STREAM_CHUNK = 1 << 20;
+
+interface Prepared {
+  method: number;
+  crc: number;
+  hash: string;
+  data: Buffer;
+}
+
+export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], params: ZipWriteParams): Promise<ZipWriteResult> {
+  const out = new Output(fh);
+  const records: EntryRecord[] = [];
+  const hashes: string[] = [];
+  const ahead = new ReadAhead(entries, params.level);
+  try {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      const name = Buffer.from(zipName(e), "utf8");
+      const offset = out.position;
+      if (e.type === "directory") {
+        const rec = { name, directory: true, mode: e.mode, method: METHOD_STORE, crc: 0, compressedSize: 0, size: 0, offset };
+        await out.append(localHeader(rec, params.dos));
+        records.push(rec);
+        hashes.push("");
+        ahead.pump(i + 1);
+        continue;
+      }
+      if (e.size > WHOLE_FILE_MAX) {
+        ahead.pump(i + 1);
+        const rec = await streamFile(out, e, name, offset, params);
+        records.push(rec.record);
+        hashes.push(rec.hash);
+        continue;
+      }
+      const p = await ahead.take(i);
+      const rec = { name, directory: false, mode: e.mode, method: p.method, crc: p.crc, compressedSize: p.data.length, size: e.size, offset };
+      await out.append(localHeader(rec, params.dos));
+      await out.append(p.data);
+      records.push(rec);
+      hashes.push(p.hash);
+    }
+  } finally {
+    await ahead.drain();
+  }
+
+  const cdOffset = out.position;
+  for (const rec of records) await out.append(centralHeader(rec, params.dos));
+  const cdSize = out.position - cdOffset;
+  const digestEntries: DigestEntry[] = entries.map((e, i) => ({ path: e.path, type: e.type, mode: e.mode, size: e.size, hash: hashes[i]! }));
+  const digest = contentDigest(digestEntries);
+  await out.append(endRecords(records.length, cdOffset, cdSize, Buffer.from(params.comment(digest), "utf8")));
+  const bytes = await out.finish();
+  return { digest, hashes, bytes };
+}
+
+/**
+ * Keeps up to READ_AHEAD_BYTES of small files read, hashed and (asynchronously) deflated ahead of
+ * the entry being written. Reads are synchronous: from the page cache they cost less than the
+ * promise hops of async reads, and the deflates they feed run on other threads meanwhile.
+ */
+class ReadAhead {
+  private readonly jobs = new Map<number, Promise<Prepared>>();
+  private readonly costs = new Map<number, number>();
+  private next = 0;
+  private inFlight = 0;
+
+  constructor(
+    private readonly entries: readonly LayerEntry[],
+    private readonly level: number,
+  ) {}
+
+  /** Starts work on files from `from` on, as far as the budget allows. */
+  pump(from: number): void {
+    if (this.next < from) this.next = from;
+    while (this.next < this.entries.length && this.jobs.size < READ_AHEAD_FILES) {
+      const i = this.next;
+      const e = this.entries[i]!;
+      if (e.type === "directory" || e.size > WHOLE_FILE_MAX) {
+        this.next++;
+        continue;
+      }
+      if (this.inFlight + e.size > READ_AHEAD_BYTES && this.jobs.size > 0) return;
+      this.next++;
+      this.inFlight += e.size;
+      this.costs.set(i, e.size);
+      const job = prepare(e, this.level);
+      job.catch(() => {}); // surfaced by take(); never an unhandled rejection meanwhile
+      this.jobs.set(i, job);
+    }
+  }
+
+  async take(i: number): Promise<Prepared> {
+    if (!this.jobs.has(i)) this.pump(i);
+    const job = this.jobs.get(i);
+    if (!job) throw new Error(`internal: entry ${i} was not scheduled`);
+    try {
+      return await job;
+    } finally {
+      this.jobs.delete(i);
+      this.inFlight -= this.costs.get(i) ?? 0;
+      this.costs.delete(i);
+      this.pump(i + 1);
+    }
+  }
+
+  /** Waits for started work, so no read or deflate outlives the writer's file. */
+  async drain(): Promise<void> {
+    this.next = this.entries.length;
+    await Promise.allSettled(this.jobs.values());
+  }
+}
+
+function prepare(e: LayerEntry, level: number): Promise<Prepared> {
+  let raw: Buffer;
+  try {
+    raw = readWhole(e);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const crc = zlib.crc32(raw);
+  const hash = createHash("sha256").update(raw).digest("hex");
+  if (level === 0 || raw.length === 0) return Promise.resolve({ method: METHOD_STORE, crc, hash, data: raw });
+  return new Promise((resolve, reject) => {
+    zlib.deflateRaw(raw, { level }, (err, deflated) => {
+      if (err) return reject(err);
+      // Stored when deflate does not shrink it: already-compressed files, tiny files.
+      if (deflated.length >= raw.length) resolve({ method: METHOD_STORE, crc, hash, data: raw });
+      else resolve({ method: METHOD_DEFLATE, crc, hash, data: deflated });
+    });
+  });
+}
+
+function readWhole(e: LayerEntry): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(e.absPath, "r");
+  } catch (err) {
+    throw fsFailure("cannot read", e.path, err);
+  }
+  try {
+    // One byte more than expected, to notice a file that grew since the walk.
+    const buf = Buffer.allocUnsafe(e.size + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n === buf.length) break;
+    }
+    if (n !== e.size) throw new UserError(`file changed while zipping: ${e.path}`);
+    return buf.subarray(0, n);
+  } catch (err) {
+    throw fsFailure("cannot read", e.path, err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * A big file goes through a deflate stream straight into the output; when the result is not
+ * smaller, the writer rewinds and stores the file instead. The local header is patched at the end
+ * with the CRC and sizes, so there is no data descriptor.
+ */
+async function streamFile(
+  out: Output,
+  e: LayerEntry,
+  name: Buffer,
+  offset: number,
+  params: ZipWriteParams,
+): Promise<{ record: EntryRecord; hash: string }> {
+  const rec: EntryRecord = { name, directory: false, mode: e.mode, method: METHOD_DEFLATE, crc: 0, compressedSize: 0, size: e.size, offset };
+  await out.append(localHeader(rec, params.dos));
+  const dataStart = out.position;
+  const first = params.level > 0 ? await deflateFileInto(out, e, params.level) : undefined;
+  if (first && out.position - dataStart < e.size) {
+    rec.crc = first.crc;
+    rec.compressedSize = out.position - dataStart;
+    await out.patch(offset, localHeader(rec, params.dos));
+    return { record: rec, hash: first.hash };
+  }
+  out.rewind(dataStart);
+  const stored = await copyFileInto(out, e);
+  if (first && (stored.crc !== first.crc || stored.hash !== first.hash)) {
+    throw new UserError(`file changed while zipping: ${e.path}`);
+  }
+  rec.method = METHOD_STORE;
+  rec.crc = stored.crc;
+  rec.compressedSize = e.size;
+  await out.patch(offset, localHeader(rec, params.dos));
+  return { record: rec, hash: stored.hash };
+}
+
+async function forEachChunk(e: LayerEntry, fn: (chunk: Buffer) => Promise<void>): Promise<{ crc: number; hash: string }> {
+  let fd: number;
+  try {
+    fd = openSync(e.absPath, "r");
+  } catch (err) {
+    throw fsFailure("cannot read", e.path, err);
+  }
+  const h = createHash("sha256");
+  let crc = 0;
+  let total = 0;
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(STREAM_CHUNK);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, STREAM_CHUNK, null);
+      } catch (err) {
+        throw fsFailure("cannot read", e.path, err);
+      }
+      if (n === 0) break;
+      const chunk = buf.subarray(0, n);
+      total += n;
+      if (total > e.size) break;
+      h.update(chunk);
+      crc = zlib.crc32(chunk, crc);
+      await fn(chunk);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (total !== e.size) throw new UserError(`file changed while zipping: ${e.path}`);
+  return { crc, hash: h.digest("hex") };
+}
+
+async function deflateFileInto(out: Output, e: LayerEntry, level: number): Promise<{ crc: number; hash: string }> {
+  const deflate = zlib.createDeflateRaw({ level, chunkSize: 256 << 10 });
+  const pending: Buffer[] = [];
+  deflate.on("data", (d: Buffer) => pending.push(d));
+  const failed = new Promise<never>((_, reject) => deflate.once("error", reject));
+  failed.catch(() => {});
+  const ended = new Promise<void>((resolve) => deflate.once("end", resolve));
+  const writePending = async () => {
+    while (pending.length) await out.append(pending.shift()!);
+  };
+  try {
+    const sums = await forEachChunk(e, async (chunk) => {
+      // Wait for zlib to take each chunk, so at most one chunk and its output are in memory.
+      await Promise.race([new Promise<void>((resolve) => deflate.write(chunk, () => resolve())), failed]);
+      await writePending();
+    });
+    deflate.end();
+    await Promise.race([ended, failed]);
+    await writePending();
+    return sums;
+  } finally {
+    deflate.destroy();
+  }
+}
+
+function copyFileInto(out: Output, e: LayerEntry): Promise<{ crc: number; hash: string }> {
+  return forEachChunk(e, (chunk) => out.append(chunk));
+}
