@@ -1,0 +1,45 @@
+// Runs the orb's own step scripts as CircleCI would: `bash orb/scripts/<name>.sh`, parameters only
+// through PARAM_* variables, the helper being the local bundle instead of `npx sam-layer@N`.
+import { resolve } from "node:path";
+import { REPO, run, type RunResult } from "./run.js";
+
+export const LOCAL_HELPER = `node ${resolve(REPO, "dist/sam-layer.mjs")}`;
+
+/** { app_dir: "." } -> { PARAM_APP_DIR: "." } */
+function paramEnv(params: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [`PARAM_${k.toUpperCase()}`, v]));
+}
+
+export async function runOrbScript(
+  script: string,
+  params: Record<string, string>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunResult> {
+  return run("bash", [resolve(REPO, "orb/scripts", `${script}.sh`)], {
+    env: { ...env, PARAM_HELPER: LOCAL_HELPER, ...paramEnv(params) },
+  });
+}
+
+export interface LayerBuild {
+  appDir: string;
+  architecture?: "x86_64" | "arm64";
+  layerDir?: string;
+  output?: string;
+}
+
+/** The build-layer job's build step, on the classic app's defaults (pipenv, python3.12). */
+export function buildLayer(build: LayerBuild, env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+  return runOrbScript(
+    "build-layer",
+    {
+      app_dir: build.appDir,
+      pkg_manager: "auto",
+      layer_dir: build.layerDir ?? "layer",
+      output: build.output ?? "layer.zip",
+      runtime: "python3.12",
+      architecture: build.architecture ?? "x86_64",
+      compile_bytecode: "false",
+    },
+    env,
+  );
+}
