@@ -1,0 +1,206 @@
+// `sam-layer build`: lockfile -> pinned requirements for the Lambda target -> fresh layer folder
+// -> deterministic zip, with the cache key that lets a restored layer skip the install.
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { UserError } from "../errors.js";
+import { walkLayer } from "../layer/walk.js";
+import { zipLayer, type ZipResult } from "../zip/layer-zip.js";
+import { checkBytecodePython, compileBytecode } from "./bytecode.js";
+import { detectManager, type Detected, type ManagerName } from "./detect.js";
+import { checkLayerDir, replaceWithFresh } from "./fresh-dir.js";
+import { installedDistributions, pipInstall } from "./install.js";
+import { buildKey, forgetRecordedKey, readRecordedKey, writeKeyFile } from "./key-file.js";
+import { checkUnzipped, checkZipped, largestPackages, ZIPPED_LIMIT_MB, type PackageSize } from "./limits.js";
+import { pythonManager } from "./managers/index.js";
+import type { LockContext } from "./managers/manager.js";
+import { npmInstall } from "./managers/npm.js";
+import { filterForTarget } from "./requirements.js";
+import {
+  DEFAULT_NODE_RUNTIME,
+  DEFAULT_PYTHON_RUNTIME,
+  describeTarget,
+  resolveTarget,
+  runtimeLanguage,
+  RUNTIMES,
+  type NodeTarget,
+  type PythonTarget,
+  type Target,
+} from "./target.js";
+
+export interface BuildOptions {
+  appDir: string;
+  pkgManager: ManagerName | "auto";
+  /** these three are relative to appDir */
+  lockfile?: string;
+  layerDir: string;
+  output: string;
+  /** default: python3.12, or nodejs22.x when the detected manager is npm */
+  runtime?: string;
+  architecture: string;
+  compileBytecode: boolean;
+  /** interpreter that runs pip, the marker evaluation and compileall */
+  python: string;
+  /** only write the cache key to this file (relative to the current folder) */
+  writeKey?: string;
+  maxUnzippedMb: number;
+  /** progress lines */
+  log: (line: string) => void;
+}
+
+interface Identity {
+  pkgManager: ManagerName;
+  lockfile: string;
+  runtime: string;
+  architecture: string;
+  key: string;
+}
+
+export interface KeyWritten extends Identity {
+  status: "key-written";
+  keyFile: string;
+}
+
+export interface Built extends Identity, Omit<ZipResult, "status"> {
+  status: ZipResult["status"];
+  compileBytecode: boolean;
+  skippedInstall: boolean;
+  largest: PackageSize[];
+  limits: { unzippedMb: number; zippedMb: number };
+  warnings: string[];
+}
+
+export type BuildResult = KeyWritten | Built;
+
+export const RESTORED_MESSAGE = "layer restored from cache for this key; skipping install";
+
+export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
+  const appDir = resolve(o.appDir);
+  if (o.runtime !== undefined && runtimeLanguage(o.runtime) === undefined) {
+    throw new UserError(`--runtime must be one of ${RUNTIMES.join(", ")}; got: ${o.runtime}`, 2);
+  }
+  const detected = detectManager({
+    appDir: o.appDir,
+    pkgManager: o.pkgManager,
+    lockfile: o.lockfile,
+    language: o.runtime === undefined ? undefined : runtimeLanguage(o.runtime),
+  });
+  const runtime = o.runtime ?? (detected.language === "python" ? DEFAULT_PYTHON_RUNTIME : DEFAULT_NODE_RUNTIME);
+  const target = resolveTarget(runtime, o.architecture);
+  if (o.compileBytecode && target.language !== "python") throw new UserError(`--compile-bytecode is for Python runtimes, not ${runtime}`, 2);
+  if (!(o.maxUnzippedMb > 0)) throw new UserError(`--max-unzipped-mb must be a positive number, got: ${o.maxUnzippedMb}`, 2);
+  const key = await buildKey({
+    lockfile: detected.lockfile,
+    runtime,
+    architecture: target.architecture,
+    pkgManager: detected.manager,
+    compileBytecode: o.compileBytecode,
+  });
+  const shownLock = relative(appDir, detected.lockfile) || detected.lockfile;
+  const identity: Identity = { pkgManager: detected.manager, lockfile: shownLock, runtime, architecture: target.architecture, key };
+
+  if (o.writeKey !== undefined) {
+    await writeKeyFile(resolve(o.writeKey), key);
+    return { status: "key-written", keyFile: o.writeKey, ...identity };
+  }
+
+  const layerDir = resolve(appDir, o.layerDir);
+  const output = resolve(appDir, o.output);
+  checkLayerDir(layerDir, o.layerDir, [
+    { path: appDir, what: "app folder" },
+    { path: detected.lockfile, what: "lockfile" },
+    { path: output, what: "output zip" },
+  ]);
+  for (const name of detected.ignored) o.log(`also found ${name}; using ${shownLock} (pass --pkg-manager or --lockfile to choose)`);
+  o.log(`${detected.manager}: ${shownLock} -> ${o.layerDir}/${target.layerSubdir} for ${describeTarget(target)}`);
+  if (o.compileBytecode && target.language === "python") await checkBytecodePython(o.python, target);
+
+  const warnings: string[] = [];
+  const restored = existsSync(layerDir) && existsSync(output) && (await readRecordedKey(output)) === key;
+  if (restored) {
+    o.log(RESTORED_MESSAGE);
+  } else {
+    // From here until the new zip is written, the folder no longer matches any recorded key.
+    await forgetRecordedKey(output);
+    const ctx: LockContext = { lockfile: detected.lockfile, projectDir: detected.projectDir, shown: shownLock };
+    warnings.push(...(await install(o, detected, ctx, target, layerDir)));
+  }
+
+  const includePycache = o.compileBytecode;
+  const entries = await walkLayer(layerDir, { includePycache });
+  const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);
+  const largest = largestPackages(entries);
+  const unzipped = checkUnzipped(unzippedBytes, o.maxUnzippedMb, largest);
+  if (unzipped.error) throw new UserError(unzipped.error);
+  warnings.push(...unzipped.warnings);
+
+  const zip = await zipLayer({ dir: layerDir, output, includePycache });
+  warnings.push(...checkZipped(zip.bytes, largest).warnings);
+  await writeKeyFile(`${output}.key`, key);
+  return {
+    ...identity,
+    ...zip,
+    compileBytecode: o.compileBytecode,
+    skippedInstall: restored,
+    largest,
+    limits: { unzippedMb: o.maxUnzippedMb, zippedMb: ZIPPED_LIMIT_MB },
+    warnings,
+  };
+}
+
+async function install(o: BuildOptions, detected: Detected, ctx: LockContext, target: Target, layerDir: string): Promise<string[]> {
+  if (target.language === "nodejs") {
+    return replaceWithFresh(layerDir, async (fresh) => {
+      const nodejsDir = join(fresh, "nodejs");
+      await mkdir(nodejsDir);
+      await npmInstall(ctx, target as NodeTarget, nodejsDir);
+      return [];
+    });
+  }
+  const manager = pythonManager(detected.manager as Exclude<ManagerName, "npm">);
+  await manager.checkLock(ctx);
+  const exported = await manager.exportRequirements(ctx);
+  const work = await mkdtemp(join(tmpdir(), "sam-layer-build-"));
+  try {
+    const exportedFile = join(work, "exported.txt");
+    const requirementsFile = join(work, "requirements.txt");
+    await writeFile(exportedFile, exported);
+    const reqs = await filterForTarget(o.python, exportedFile, requirementsFile, target.markerEnv, ctx.shown);
+    const warnings: string[] = [];
+    if (reqs.dropped.length) o.log(`skipped for ${target.runtime} ${target.architecture} by their markers: ${reqs.dropped.join(", ")}`);
+    return await replaceWithFresh(layerDir, async (fresh) => {
+      const dest = join(fresh, "python");
+      await mkdir(dest);
+      if (reqs.kept.length === 0) {
+        warnings.push(`${ctx.shown} locks no packages for ${target.runtime} ${target.architecture}: the layer is empty`);
+      } else {
+        o.log(`installing ${reqs.kept.length} packages with pip`);
+        await pipInstall({ python: o.python, target: target as PythonTarget, requirementsFile, dest, noDeps: detected.manager !== "pip", shown: ctx.shown });
+      }
+      if (detected.manager === "pip") warnings.push(...(await unpinned(reqs.kept, dest, ctx.shown)));
+      if (o.compileBytecode) {
+        o.log(`compiling bytecode for ${target.runtime}`);
+        warnings.push(...(await compileBytecode(o.python, dest)));
+      }
+      return warnings;
+    });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** A requirements.txt that does not pin everything lets the layer change while the file does not. */
+async function unpinned(kept: { name: string; spec: string; pinned: boolean }[], dest: string, shown: string): Promise<string[]> {
+  const warnings: string[] = [];
+  const loose = kept.filter((r) => !r.pinned).map((r) => r.spec);
+  if (loose.length) warnings.push(`${shown} does not pin ${loose.join(", ")} to one version (==): the layer can change while the file does not`);
+  const listed = new Set(kept.map((r) => r.name));
+  const extra = (await installedDistributions(dest)).filter((n) => !listed.has(n));
+  if (extra.length) {
+    warnings.push(
+      `${shown} does not list ${extra.join(", ")} (installed as dependencies, unpinned); list every package, e.g. with \`pip freeze\` or pip-compile, or use a lockfile`,
+    );
+  }
+  return warnings;
+}

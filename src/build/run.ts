@@ -1,0 +1,57 @@
+// Runs the package-manager tools as child processes with captured output, and turns "not on PATH"
+// into an error that says what to install.
+import { spawn } from "node:child_process";
+import { UserError } from "../errors.js";
+
+export interface ToolRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ToolOptions {
+  cwd?: string;
+  /** merged over process.env */
+  env?: Record<string, string | undefined>;
+  /** how to get the tool when it is missing, e.g. "pip install pipenv" */
+  installHint: string;
+}
+
+export async function runTool(command: string, args: string[], opts: ToolOptions): Promise<ToolRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, {
+      cwd: opts.cwd,
+      env: { ...process.env, ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") reject(new UserError(`${command} not found on PATH; ${opts.installHint}`));
+      else reject(new UserError(`cannot run ${command}: ${e.message}`));
+    });
+    child.on("close", (code, signal) => {
+      resolvePromise({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      });
+    });
+  });
+}
+
+/** The most telling line of a failed tool's output: its first `error` line, else its last line. */
+export function firstErrorLine(run: ToolRun): string {
+  const lines = `${run.stderr}\n${run.stdout}`
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+  const error = lines.find((l) => /^(error|ERROR|npm error|npm ERR!)\b/.test(l));
+  return (error ?? lines.at(-1) ?? `exit code ${run.code}`).replace(/^(error:|ERROR:)\s*/i, "");
+}
+
+export function debugOutput(run: ToolRun): void {
+  if (process.env.SAM_LAYER_DEBUG) process.stderr.write(`${run.stdout}${run.stderr}`);
+}
