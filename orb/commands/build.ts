@@ -1,0 +1,168 @@
+// The `build` command: the layer build with its caches, usable in any job; the build-layer job is
+// checkout + this + workspace/artifacts. The build itself is `sam-layer build`; these steps only
+// key, restore and save the caches around it.
+import CircleCI from "@circleci/circleci-config-sdk";
+import { defineHelperParameter } from "../helper.js";
+import { paramEnv, param, scriptStep, type ParameterList, type Step } from "../sdk-gaps.js";
+
+type CommandLiteral = CircleCI.types.parameter.literals.CommandParameterLiteral;
+
+/** Lambda runtimes the helper builds for (Python 3.9+, Node.js 18+). */
+export const RUNTIMES = [
+  "python3.9",
+  "python3.10",
+  "python3.11",
+  "python3.12",
+  "python3.13",
+  "python3.14",
+  "nodejs18.x",
+  "nodejs20.x",
+  "nodejs22.x",
+  "nodejs24.x",
+];
+export const PKG_MANAGERS = ["auto", "pipenv", "pip", "poetry", "uv", "npm"];
+export const ARCHITECTURES = ["x86_64", "arm64"];
+
+/** The file `sam-layer build --write-key` writes and the cache keys checksum. */
+export const CACHE_KEY_FILE = "/tmp/sam-layer/cache-key";
+
+/** The build's parameters in the order they are defined; the build-layer job passes them all on. */
+export const BUILD_PARAMETERS = [
+  "app-dir",
+  "pkg-manager",
+  "lockfile",
+  "layer-dir",
+  "output",
+  "runtime",
+  "architecture",
+  "compile-bytecode",
+  "cache-version",
+  "include-branch-in-cache-key",
+  "helper",
+] as const;
+
+export function defineBuildParameters(list: ParameterList, helperVersion: string): void {
+  list.define("app-dir", "string", ".", "Folder of the SAM application (template, lockfile), relative to the checkout.");
+  list.define(
+    "pkg-manager",
+    "enum",
+    "auto",
+    "Package manager whose lockfile pins the layer. auto picks the first lockfile found, in this order: " +
+      "Pipfile.lock (pipenv), poetry.lock (poetry), uv.lock (uv), requirements.txt (pip), package-lock.json (npm).",
+    PKG_MANAGERS,
+  );
+  list.define(
+    "lockfile",
+    "string",
+    "",
+    "Lockfile to use instead of the package manager's default name, relative to app-dir (e.g. requirements/lambda.txt).",
+  );
+  list.define(
+    "layer-dir",
+    "string",
+    "layer",
+    "Folder the dependencies are installed into (python/ or nodejs/ inside it), relative to app-dir. Cached between builds.",
+  );
+  list.define(
+    "output",
+    "string",
+    "layer.zip",
+    "The layer zip, relative to app-dir; the template's ContentUri must name this file.",
+  );
+  list.define(
+    "runtime",
+    "enum",
+    "python3.12",
+    "Lambda runtime the layer is built for; wheels are chosen for it, not for the build machine.",
+    RUNTIMES,
+  );
+  list.define(
+    "architecture",
+    "enum",
+    "x86_64",
+    "Lambda architecture the layer is built for (manylinux wheels for x86_64 or aarch64).",
+    ARCHITECTURES,
+  );
+  list.define(
+    "compile-bytecode",
+    "boolean",
+    false,
+    "Precompile .pyc files reproducibly (faster cold starts). Needs python-version equal to the runtime's.",
+  );
+  list.define(
+    "cache-version",
+    "string",
+    "v1",
+    "Change it to start from empty caches. Safe to leave: the cache key already covers the lockfile, " +
+      "runtime, architecture, package manager and helper version.",
+  );
+  list.define(
+    "include-branch-in-cache-key",
+    "boolean",
+    false,
+    "Keep each branch's caches apart. Not needed for correctness: the same key always gives the same layer.",
+  );
+  defineHelperParameter(list, helperVersion);
+}
+
+const BRANCH = "<<#parameters.include-branch-in-cache-key>>{{ .Branch }}-<</parameters.include-branch-in-cache-key>>";
+const KEY_PREFIX = `${param("cache-version")}-{{ arch }}-${BRANCH}`;
+// No fallback key for the layer: a folder built from another lockfile must never be reused.
+const LAYER_CACHE_KEY = `sam-layer-${KEY_PREFIX}{{ checksum "${CACHE_KEY_FILE}" }}`;
+// Downloaded wheels and npm tarballs are safe to share, so this one may fall back.
+const DOWNLOAD_CACHE_PREFIX = `sam-layer-downloads-${KEY_PREFIX}`;
+const DOWNLOAD_CACHE_PATHS = ["~/.cache/pip", "~/.npm"];
+
+function appPath(parameter: string, suffix = ""): string {
+  return `${param("app-dir")}/${param(parameter)}${suffix}`;
+}
+
+function buildEnv(): Record<string, string> {
+  return paramEnv(
+    "helper",
+    "app-dir",
+    "pkg-manager",
+    "lockfile",
+    "layer-dir",
+    "output",
+    "runtime",
+    "architecture",
+    "compile-bytecode",
+  );
+}
+
+function buildSteps(): Step[] {
+  const { Restore, Save } = CircleCI.commands.cache;
+  return [
+    scriptStep("Write the layer cache key", "build-layer.sh", { ...buildEnv(), PARAM_WRITE_KEY: CACHE_KEY_FILE }),
+    new Restore({ name: "Restore the layer folder and zip", keys: [LAYER_CACHE_KEY] }),
+    new Restore({
+      name: "Restore the package download cache",
+      keys: [`${DOWNLOAD_CACHE_PREFIX}{{ checksum "${CACHE_KEY_FILE}" }}`, DOWNLOAD_CACHE_PREFIX],
+    }),
+    scriptStep("Install the package manager", "install-pkg-tool.sh", paramEnv("helper", "app-dir", "pkg-manager", "lockfile")),
+    scriptStep("Build the layer", "build-layer.sh", buildEnv()),
+    new Save({
+      name: "Save the layer folder and zip",
+      key: LAYER_CACHE_KEY,
+      paths: [appPath("layer-dir"), appPath("output"), appPath("output", ".stat.json"), appPath("output", ".key")],
+    }),
+    new Save({
+      name: "Save the package download cache",
+      key: `${DOWNLOAD_CACHE_PREFIX}{{ checksum "${CACHE_KEY_FILE}" }}`,
+      paths: DOWNLOAD_CACHE_PATHS,
+    }),
+  ];
+}
+
+export const buildDescription =
+  "Build a Lambda layer zip whose bytes change only when its dependencies do: write the cache key " +
+  "(`sam-layer build --write-key`), restore the layer folder and zip cached for exactly that key, run " +
+  "`sam-layer build` (installs for the Lambda runtime and architecture, then zips deterministically, or " +
+  "reports `unchanged`), and save the cache. Run it after checkout.";
+
+export function buildCommand(helperVersion: string): CircleCI.reusable.ReusableCommand {
+  const parameters = new CircleCI.parameters.CustomParametersList<CommandLiteral>();
+  defineBuildParameters(parameters, helperVersion);
+  return new CircleCI.reusable.ReusableCommand("build", buildSteps(), parameters, buildDescription);
+}
