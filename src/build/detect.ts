@@ -88,7 +88,7 @@ export function detectManager(opts: DetectOptions): Detected {
     }
   }
   const first = found[0];
-  if (!first) throw noLockfile(appDir, candidates, opts.appDir);
+  if (!first) throw noLockfile(appDir, candidates, opts.appDir, opts.language);
   // Two real lockfiles leave no way to tell which one is current; requirements.txt next to a lock
   // is usually exported from it, so the lock wins.
   const locks = found.filter((f) => f.manager !== "pip");
@@ -129,7 +129,7 @@ function checked(manager: ManagerName, lockfile: string, opts: DetectOptions, ig
   return { manager, language: files.language, lockfile, projectDir: dirname(lockfile), ignored };
 }
 
-function noLockfile(appDir: string, candidates: readonly ManagerName[], shown: string): UserError {
+function noLockfile(appDir: string, candidates: readonly ManagerName[], shown: string, language?: Language): UserError {
   for (const m of candidates) {
     const manifest = FILES[m].manifest;
     if (manifest && existsSync(join(appDir, manifest))) {
@@ -140,5 +140,10 @@ function noLockfile(appDir: string, candidates: readonly ManagerName[], shown: s
     }
   }
   const looked = candidates.flatMap((m) => FILES[m].lockfiles).join(", ");
+  const other = MANAGERS.filter((m) => !candidates.includes(m)).flatMap((m) => FILES[m].lockfiles).find((n) => existsSync(join(appDir, n)));
+  if (other && language) {
+    const runtimes = language === "python" ? "Python" : "Node.js";
+    return new UserError(`no ${runtimes} lockfile in ${shown} (looked for ${looked}); ${other} is there, but --runtime is for ${runtimes}`);
+  }
   return new UserError(`no lockfile in ${shown}: looked for ${looked} (or pass --lockfile)`);
 }

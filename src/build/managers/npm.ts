@@ -38,4 +38,7 @@ export async function npmInstall(ctx: LockContext, target: NodeTarget, nodejsDir
   for (const name of copied) await rm(join(nodejsDir, name), { force: true });
   // Links to package binaries: not on Lambda's PATH, and the zip would store copies of them.
   await rm(join(nodejsDir, "node_modules", ".bin"), { recursive: true, force: true });
+  // npm's own cache of the tree; it names the app and its version, which would change the layer
+  // with every version bump of the app.
+  await rm(join(nodejsDir, "node_modules", ".package-lock.json"), { force: true });
 }
