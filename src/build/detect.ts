@@ -89,9 +89,9 @@ export function detectManager(opts: DetectOptions): Detected {
   }
   const first = found[0];
   if (!first) throw noLockfile(appDir, candidates, opts.appDir, opts.language);
-  // Two real lockfiles leave no way to tell which one is current; requirements.txt next to a lock
-  // is usually exported from it, so the lock wins.
-  const locks = found.filter((f) => f.manager !== "pip");
+  // Two real lockfiles of one language leave no way to tell which one is current; requirements.txt
+  // next to a lock is usually exported from it, so the lock wins.
+  const locks = found.filter((f) => f.manager !== "pip" && FILES[f.manager].language === FILES[first.manager].language);
   if (locks.length > 1) {
     const names = locks.map((f) => basename(f.lockfile)).join(" and ");
     throw new UserError(`found both ${names} in ${opts.appDir}; pass --pkg-manager (${locks.map((f) => f.manager).join(" or ")}) to choose`, 2);
