@@ -2,26 +2,25 @@
 // checkout + this + workspace/artifacts. The build itself is `sam-layer build`; these steps only
 // key, restore and save the caches around it.
 import CircleCI from "@circleci/circleci-config-sdk";
+import { DETECTION_ORDER } from "../../src/build/detect.js";
+import { ARCHITECTURES as HELPER_ARCHITECTURES, RUNTIMES as HELPER_RUNTIMES } from "../../src/build/target.js";
 import { defineHelperParameter } from "../helper.js";
 import { paramEnv, param, scriptStep, type ParameterList, type Step } from "../sdk-gaps.js";
 
 type CommandLiteral = CircleCI.types.parameter.literals.CommandParameterLiteral;
 
-/** Lambda runtimes the helper builds for (Python 3.9+, Node.js 18+). */
-export const RUNTIMES = [
-  "python3.9",
-  "python3.10",
-  "python3.11",
-  "python3.12",
-  "python3.13",
-  "python3.14",
-  "nodejs18.x",
-  "nodejs20.x",
-  "nodejs22.x",
-  "nodejs24.x",
-];
-export const PKG_MANAGERS = ["auto", "pipenv", "pip", "poetry", "uv", "npm"];
-export const ARCHITECTURES = ["x86_64", "arm64"];
+// The choices are the helper's own, so the orb can never offer what `sam-layer build` refuses.
+export const RUNTIMES = [...HELPER_RUNTIMES];
+export const ARCHITECTURES = [...HELPER_ARCHITECTURES];
+export const PKG_MANAGERS = ["auto", ...DETECTION_ORDER];
+const LOCKFILE_NAMES: Record<string, string> = {
+  uv: "uv.lock",
+  poetry: "poetry.lock",
+  pipenv: "Pipfile.lock",
+  pip: "requirements.txt",
+  npm: "package-lock.json",
+};
+const DETECTION = DETECTION_ORDER.map((manager) => `${LOCKFILE_NAMES[manager] ?? "?"} (${manager})`).join(", ");
 
 /** The file `sam-layer build --write-key` writes and the cache keys checksum. */
 export const CACHE_KEY_FILE = "/tmp/sam-layer/cache-key";
@@ -47,8 +46,7 @@ export function defineBuildParameters(list: ParameterList, helperVersion: string
     "pkg-manager",
     "enum",
     "auto",
-    "Package manager whose lockfile pins the layer. auto picks the first lockfile found, in this order: " +
-      "Pipfile.lock (pipenv), poetry.lock (poetry), uv.lock (uv), requirements.txt (pip), package-lock.json (npm).",
+    `Package manager whose lockfile pins the layer. auto picks the first lockfile found in app-dir, in this order: ${DETECTION}.`,
     PKG_MANAGERS,
   );
   list.define(

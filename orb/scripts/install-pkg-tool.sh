@@ -55,6 +55,12 @@ if "${check[@]}" >/dev/null 2>&1; then
 fi
 
 tools_dir="$HOME/.sam-layer"
+if [[ ":$PATH:" != *":$tools_dir/bin:"* ]]; then
+  # Later steps find the tool through CircleCI's BASH_ENV, sourced at the start of every step.
+  : "${BASH_ENV:?install-pkg-tool: BASH_ENV must name a file to put $tools_dir/bin on PATH (CircleCI sets it)}"
+  echo "export PATH=\"$tools_dir/bin:\$PATH\"" >>"$BASH_ENV"
+  export PATH="$tools_dir/bin:$PATH"
+fi
 venv="$tools_dir/venvs/$manager"
 echo "install-pkg-tool: installing ${packages[*]}"
 rm -rf "$venv"
@@ -62,10 +68,5 @@ python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${packages[@]}"
 mkdir -p "$tools_dir/bin"
 ln -sf "$venv/bin/$manager" "$tools_dir/bin/$manager"
-if [[ ":$PATH:" != *":$tools_dir/bin:"* ]]; then
-  : "${BASH_ENV:?install-pkg-tool: BASH_ENV must name a file to put $tools_dir/bin on PATH (CircleCI sets it)}"
-  echo "export PATH=\"$tools_dir/bin:\$PATH\"" >>"$BASH_ENV"
-  export PATH="$tools_dir/bin:$PATH"
-fi
 "${check[@]}" >/dev/null
 echo "install-pkg-tool: installed $(command -v "$manager")"

@@ -13,17 +13,18 @@ tools_dir="$HOME/.sam-layer"
 install_tool() { # install_tool <executable> <pip requirement>...
   local exe=$1
   shift
+  if [[ ":$PATH:" != *":$tools_dir/bin:"* ]]; then
+    # Later steps find the tool through CircleCI's BASH_ENV, sourced at the start of every step.
+    : "${BASH_ENV:?install-sam: BASH_ENV must name a file to put $tools_dir/bin on PATH (CircleCI sets it)}"
+    echo "export PATH=\"$tools_dir/bin:\$PATH\"" >>"$BASH_ENV"
+    export PATH="$tools_dir/bin:$PATH"
+  fi
   local venv="$tools_dir/venvs/$exe"
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
   mkdir -p "$tools_dir/bin"
   ln -sf "$venv/bin/$exe" "$tools_dir/bin/$exe"
-  if [[ ":$PATH:" != *":$tools_dir/bin:"* ]]; then
-    : "${BASH_ENV:?install-sam: BASH_ENV must name a file to put $tools_dir/bin on PATH (CircleCI sets it)}"
-    echo "export PATH=\"$tools_dir/bin:\$PATH\"" >>"$BASH_ENV"
-    export PATH="$tools_dir/bin:$PATH"
-  fi
 }
 
 installed=$(sam --version 2>/dev/null || true)

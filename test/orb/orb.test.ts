@@ -5,6 +5,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { CACHE_KEY_FILE } from "../../orb/commands/build.js";
+import { DETECTION_ORDER } from "../../src/build/detect.js";
+import { RUNTIMES as HELPER_RUNTIMES } from "../../src/build/target.js";
 import { ORB_DIR, ORB_FILE, ORB_NAME, ORB_NAMESPACE, PROJECT_URL, buildOrb, packageVersion, renderOrb } from "../../orb/index.js";
 import {
   cacheSteps,
@@ -162,8 +164,11 @@ describe("the orb's components", () => {
       ].sort(),
     );
     const defs = parametersOf(job(orb, "build-layer"));
-    expect(defs["pkg-manager"]?.enum).toEqual(["auto", "pipenv", "pip", "poetry", "uv", "npm"]);
+    // The helper's own choices, in its detection order.
+    expect(defs["pkg-manager"]?.enum).toEqual(["auto", ...DETECTION_ORDER]);
+    expect([...(defs["pkg-manager"]?.enum as string[])].sort()).toEqual(["auto", "npm", "pip", "pipenv", "poetry", "uv"]);
     expect(defs.architecture?.enum).toEqual(["x86_64", "arm64"]);
+    expect(defs.runtime?.enum).toEqual([...HELPER_RUNTIMES]);
     expect(defs.runtime?.enum).toEqual(expect.arrayContaining(["python3.9", "python3.12", "nodejs18.x", "nodejs20.x"]));
     expect([defs["compile-bytecode"]?.default, defs["include-branch-in-cache-key"]?.default]).toEqual([false, false]);
     expect(defs["persist-to-workspace"]?.default).toBe(true);

@@ -1,0 +1,265 @@
+// The orb's scripts, run for real with bash and PARAM_* set as CircleCI's `environment:` would:
+// the layer build with the bundled helper on a real requirements.txt, the package-manager and SAM
+// CLI installs from PyPI into a throwaway HOME. Plus shellcheck and the conventions every script keeps.
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO, VENV_BIN, run } from "../support/run.js";
+import { scriptReads } from "./orb-review.js";
+import { LOCAL_HELPER, SCRIPTS_DIR, recordingHelper, runScript } from "./script-harness.js";
+
+let work: string;
+let scripts: Map<string, string>;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "sam-layer-orb-scripts-"));
+  const files = (await readdir(SCRIPTS_DIR)).filter((file) => file.endsWith(".sh")).sort();
+  scripts = new Map(await Promise.all(files.map(async (file) => [file, await readFile(join(SCRIPTS_DIR, file), "utf8")] as const)));
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** A PATH with python3 and the system tools but no pipenv/poetry/uv/sam/aws. */
+async function barePath(): Promise<string> {
+  const bin = join(work, "bare-bin");
+  if (!existsSync(bin)) {
+    await mkdir(bin);
+    const python = (await run("python3", ["-c", "import sys; print(sys.executable)"])).stdout.trim();
+    await symlink(python, join(bin, "python3"));
+    await symlink(process.execPath, join(bin, "node"));
+  }
+  return `${bin}:/usr/bin:/bin`;
+}
+
+describe("every orb script", () => {
+  it("is shellcheck-clean (and shellcheck does flag a bad script)", async () => {
+    const files = [...scripts.keys()].map((file) => join(SCRIPTS_DIR, file));
+    expect(files.length).toBe(6);
+    await run("shellcheck", ["--shell=bash", ...files]);
+    const bad = join(work, "bad.sh");
+    await writeFile(bad, '#!/usr/bin/env bash\nset -euo pipefail\nrm -rf $PARAM_DIR/*\n');
+    const flagged = await run("shellcheck", [bad], { okCodes: [1] });
+    expect(flagged.stdout).toContain("SC2086");
+  });
+
+  it("starts with the bash shebang, comments, then `set -euo pipefail`", () => {
+    for (const [file, text] of scripts) {
+      const lines = text.split("\n");
+      expect(lines[0], file).toBe("#!/usr/bin/env bash");
+      const firstCode = lines.slice(1).find((line) => line.trim() && !line.startsWith("#"));
+      expect(firstCode, file).toBe("set -euo pipefail");
+    }
+  });
+
+  it("lists in its header exactly the PARAM_* variables it reads", () => {
+    for (const [file, text] of scripts) {
+      const body = text.split("\n").filter((line) => !line.startsWith("#")).join("\n");
+      const used = [...new Set([...body.matchAll(/PARAM_[A-Z0-9_]+/g)].map((m) => m[0]))].sort();
+      expect(used.length, file).toBeGreaterThan(0);
+      expect([...scriptReads(text).all].sort(), file).toEqual(used);
+    }
+  });
+
+  it("never traces commands or touches AWS credential variables", () => {
+    for (const [file, text] of scripts) {
+      expect(text, file).not.toMatch(/set -[a-z]*x|set -o xtrace/);
+      expect(text, file).not.toMatch(/AWS_(SECRET_ACCESS_KEY|SESSION_TOKEN|ACCESS_KEY_ID)/);
+    }
+  });
+
+  it("pins the same tool versions as requirements-test.txt", async () => {
+    const requirements = await readFile(join(REPO, "requirements-test.txt"), "utf8");
+    const pinned = (name: string) => new RegExp(`^${name}==(\\S+)$`, "m").exec(requirements)?.[1];
+    const constant = (file: string, name: string) => new RegExp(`^${name}=(\\S+)$`, "m").exec(scripts.get(file) ?? "")?.[1];
+    expect(constant("install-pkg-tool.sh", "PIPENV_VERSION")).toBe(pinned("pipenv"));
+    expect(constant("install-pkg-tool.sh", "POETRY_VERSION")).toBe(pinned("poetry"));
+    expect(constant("install-pkg-tool.sh", "POETRY_PLUGIN_EXPORT_VERSION")).toBe(pinned("poetry-plugin-export"));
+    expect(constant("install-pkg-tool.sh", "UV_VERSION")).toBe(pinned("uv"));
+    expect(constant("install-sam.sh", "AWSCLI_VERSION")).toBe(pinned("awscli"));
+  });
+});
+
+describe("build-layer.sh", () => {
+  const params = {
+    PARAM_APP_DIR: "app",
+    PARAM_PKG_MANAGER: "pip",
+    PARAM_LAYER_DIR: "layer",
+    PARAM_OUTPUT: "dist/layer.zip",
+    PARAM_RUNTIME: "python3.13",
+    PARAM_ARCHITECTURE: "arm64",
+    PARAM_COMPILE_BYTECODE: "false",
+    PARAM_LOCKFILE: "",
+  };
+
+  it("hands every parameter to `sam-layer build` as its option; lockfile, bytecode and write-key only when set", async () => {
+    const dir = await mkdtemp(join(work, "record-"));
+    const helper = await recordingHelper(dir);
+    await runScript("build-layer.sh", { ...process.env, ...params, PARAM_HELPER: helper.command }, { cwd: dir });
+    await runScript(
+      "build-layer.sh",
+      {
+        ...process.env,
+        ...params,
+        PARAM_LOCKFILE: "requirements/lambda.txt",
+        PARAM_COMPILE_BYTECODE: "true",
+        PARAM_WRITE_KEY: join(dir, "keys/cache-key"),
+        PARAM_HELPER: helper.command,
+      },
+      { cwd: dir },
+    );
+    const base = [
+      "build",
+      "--app-dir",
+      "app",
+      "--pkg-manager",
+      "pip",
+      "--layer-dir",
+      "layer",
+      "--output",
+      "dist/layer.zip",
+      "--runtime",
+      "python3.13",
+      "--architecture",
+      "arm64",
+    ];
+    expect((await helper.calls()).map((call) => call.args)).toEqual([
+      base,
+      [...base, "--lockfile", "requirements/lambda.txt", "--compile-bytecode", "--write-key", join(dir, "keys/cache-key")],
+    ]);
+    // The key file's folder is made for the helper.
+    expect(existsSync(join(dir, "keys"))).toBe(true);
+  });
+
+  it("refuses to run without a required parameter, naming it", async () => {
+    const { PARAM_RUNTIME: _runtime, ...rest } = params;
+    const result = await runScript("build-layer.sh", { ...process.env, ...rest, PARAM_HELPER: "false" }, { okCodes: [1] });
+    expect(result.stderr).toContain("build-layer: PARAM_RUNTIME is required");
+  });
+
+  it("with the real helper: writes the cache key, builds the zip, then reports it unchanged with the same MD5", async () => {
+    const appDir = join(work, "pip-app");
+    await mkdir(appDir, { recursive: true });
+    await writeFile(join(appDir, "requirements.txt"), "six==1.16.0\n");
+    const env = {
+      ...process.env,
+      PARAM_HELPER: LOCAL_HELPER,
+      PARAM_APP_DIR: appDir,
+      PARAM_PKG_MANAGER: "auto",
+      PARAM_LOCKFILE: "",
+      PARAM_LAYER_DIR: "layer",
+      PARAM_OUTPUT: "layer.zip",
+      PARAM_RUNTIME: "python3.12",
+      PARAM_ARCHITECTURE: "x86_64",
+      PARAM_COMPILE_BYTECODE: "false",
+    };
+    const keyFile = join(work, "pip-app-key/cache-key");
+    await runScript("build-layer.sh", { ...env, PARAM_WRITE_KEY: keyFile });
+    const key = (await readFile(keyFile, "utf8")).trim();
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(existsSync(join(appDir, "layer.zip"))).toBe(false);
+
+    const first = await runScript("build-layer.sh", env);
+    expect(first.stdout).toMatch(/layer\.zip: created/);
+    const md5 = /md5 ([0-9a-f]{32})/.exec(first.stdout)?.[1];
+    expect(md5).toBeDefined();
+    expect(await readdir(join(appDir, "layer/python"))).toContain("six.py");
+    // The key the zip was built for is the one the cache key step wrote.
+    expect((await readFile(join(appDir, "layer.zip.key"), "utf8")).trim()).toBe(key);
+
+    const second = await runScript("build-layer.sh", env);
+    expect(second.stdout).toMatch(/layer\.zip: unchanged/);
+    expect(second.stdout).toContain(`md5 ${md5}`);
+
+    // A different architecture is a different cache key.
+    await runScript("build-layer.sh", { ...env, PARAM_ARCHITECTURE: "arm64", PARAM_WRITE_KEY: keyFile });
+    expect((await readFile(keyFile, "utf8")).trim()).not.toBe(key);
+  });
+});
+
+describe("install-pkg-tool.sh", () => {
+  it("leaves pip and npm to the image, and asks the helper which manager `auto` means", async () => {
+    const appDir = join(work, "detect-app");
+    await mkdir(appDir, { recursive: true });
+    await writeFile(join(appDir, "requirements.txt"), "six==1.16.0\n");
+    const env = { ...process.env, PARAM_HELPER: LOCAL_HELPER, PARAM_APP_DIR: appDir, PARAM_LOCKFILE: "" };
+    const pip = await runScript("install-pkg-tool.sh", { ...env, PARAM_PKG_MANAGER: "pip" });
+    expect(pip.stdout).toContain("pip comes with the image");
+    const auto = await runScript("install-pkg-tool.sh", { ...env, PARAM_PKG_MANAGER: "auto" });
+    expect(auto.stdout).toContain("the helper detected pip");
+
+    await writeFile(join(appDir, "Pipfile"), "[packages]\nsix = \"==1.16.0\"\n");
+    await writeFile(join(appDir, "Pipfile.lock"), JSON.stringify({ _meta: {}, default: {}, develop: {} }));
+    const pipenv = await runScript("install-pkg-tool.sh", {
+      ...env,
+      PATH: `${VENV_BIN}:${process.env.PATH ?? ""}`,
+      PARAM_PKG_MANAGER: "auto",
+    });
+    expect(pipenv.stdout).toContain("the helper detected pipenv");
+    expect(pipenv.stdout).toContain(`using ${join(VENV_BIN, "pipenv")}`);
+  });
+
+  it("refuses an unknown package manager", async () => {
+    const result = await runScript("install-pkg-tool.sh", { ...process.env, PARAM_PKG_MANAGER: "conda" }, { okCodes: [2] });
+    expect(result.stderr).toContain("unknown package manager 'conda'");
+  });
+
+  it("installs a missing uv at the pinned version, on PATH for later steps through BASH_ENV", async () => {
+    const home = await mkdtemp(join(work, "home-"));
+    const bashEnv = join(home, "bash_env");
+    await writeFile(bashEnv, "");
+    const env = { HOME: home, PATH: await barePath(), PARAM_PKG_MANAGER: "uv", BASH_ENV: bashEnv };
+    const result = await runScript("install-pkg-tool.sh", env);
+    expect(result.stdout).toContain("installing uv==0.13.8");
+    expect(await readFile(bashEnv, "utf8")).toBe(`export PATH="${home}/.sam-layer/bin:$PATH"\n`);
+    // A later step: bash sources BASH_ENV first, as CircleCI's steps do.
+    const later = await run("bash", ["-c", "command -v uv && uv --version"], { env });
+    expect(later.stdout).toContain(`${home}/.sam-layer/bin/uv`);
+    expect(later.stdout).toContain("uv 0.13.8");
+    // python3 and pip on PATH are still the image's own, not the tool's virtualenv.
+    const python = await run("bash", ["-c", "command -v python3"], { env });
+    expect(python.stdout.trim()).toBe(join(work, "bare-bin/python3"));
+    // Run again: found, nothing installed twice.
+    const again = await runScript("install-pkg-tool.sh", env);
+    expect(again.stdout).toContain(`using ${home}/.sam-layer/bin/uv`);
+  });
+
+  it("fails before installing anything when it could not put the tool on PATH (no BASH_ENV)", async () => {
+    const home = await mkdtemp(join(work, "home-"));
+    const result = await runScript(
+      "install-pkg-tool.sh",
+      { HOME: home, PATH: await barePath(), PARAM_PKG_MANAGER: "pipenv" },
+      { okCodes: [1] },
+    );
+    expect(result.stderr).toContain("BASH_ENV must name a file");
+    expect(existsSync(join(home, ".sam-layer/venvs"))).toBe(false);
+  });
+});
+
+describe("install-sam.sh", () => {
+  it("keeps a SAM CLI of exactly the pinned version that is already on PATH", async () => {
+    const result = await runScript("install-sam.sh", {
+      ...process.env,
+      PATH: `${VENV_BIN}:${process.env.PATH ?? ""}`,
+      PARAM_SAM_VERSION: "1.170.0",
+    });
+    expect(result.stdout).toContain(`install-sam: using ${join(VENV_BIN, "sam")} (SAM CLI, version 1.170.0)`);
+    expect(result.stdout).toContain(`install-sam: using ${join(VENV_BIN, "aws")}`);
+  });
+
+  it("installs the pinned SAM CLI and the AWS CLI when neither is on PATH", async () => {
+    const home = await mkdtemp(join(work, "home-"));
+    const bashEnv = join(home, "bash_env");
+    await writeFile(bashEnv, "");
+    const env = { HOME: home, PATH: await barePath(), PARAM_SAM_VERSION: "1.170.0", BASH_ENV: bashEnv };
+    const result = await runScript("install-sam.sh", env);
+    expect(result.stdout).toContain("installing aws-sam-cli==1.170.0");
+    expect(result.stdout).toContain("installing awscli==1.46.2");
+    const later = await run("bash", ["-c", "sam --version && aws --version"], { env });
+    expect(later.stdout).toContain("SAM CLI, version 1.170.0");
+    expect(later.stdout + later.stderr).toContain("aws-cli/1.46.2");
+  });
+});
