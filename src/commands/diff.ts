@@ -1,10 +1,25 @@
 import type { CommandModule } from "yargs";
-import { UserError } from "../errors.js";
+import { diffLayers, diffReport } from "../diff/index.js";
 
-export const diffCommand: CommandModule = {
-  command: "diff",
-  describe: "(not implemented yet)",
-  handler: () => {
-    throw new UserError("diff: not implemented yet");
+interface DiffArgs {
+  old: string;
+  new: string;
+  json: boolean;
+}
+
+export const diffCommand: CommandModule<object, DiffArgs> = {
+  command: "diff <old> <new>",
+  describe: "Compare two layers (zips or folders) per file and per package; exit 0 when equal, 1 when different",
+  builder: (y) =>
+    y
+      .positional("old", { type: "string", demandOption: true, describe: "a zip or layer folder" })
+      .positional("new", { type: "string", demandOption: true, describe: "a zip or layer folder" })
+      .option("json", { type: "boolean", default: false, describe: "print the result as JSON" })
+      .example("$0 diff deployed.zip layer.zip", "e.g. `~ requests 2.20.0 -> 2.21.0 in python (5 changed files)`") as never,
+  handler: async (args) => {
+    const d = await diffLayers(args.old, args.new);
+    process.stdout.write(args.json ? `${JSON.stringify(d)}\n` : `${diffReport(d)}\n`);
+    // Like diff(1): 1 means "different", not failure; failures exit 1 or 2 with a message.
+    if (!d.equal) process.exitCode = 1;
   },
 };

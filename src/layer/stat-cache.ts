@@ -9,12 +9,12 @@ const VERSION = 1;
  * A hash is only trusted when the file's mtime is this much older than the moment it was read:
  * a later write then always moves the mtime, even on file systems with coarse timestamps.
  */
-const RACY_MARGIN_NS = 3_000_000_000n;
+const RACY_MARGIN_MS = 3000;
 
 export interface ZipIdentity {
   size: number;
-  mtimeNs: string;
-  ino: string;
+  mtimeMs: number;
+  ino: number;
   md5: string;
   sha256: string;
 }
@@ -22,7 +22,8 @@ export interface ZipIdentity {
 interface CacheFile {
   version: number;
   zip?: ZipIdentity;
-  files: Record<string, [size: number, mtimeNs: string, hash: string]>;
+  /** mtime in ms with its sub-ms digits, as stat reports it */
+  files: Record<string, [size: number, mtimeMs: number, hash: string]>;
 }
 
 export class StatCache {
@@ -46,23 +47,22 @@ export class StatCache {
 
   lookup(e: LayerEntry): string | undefined {
     const hit = this.data.files[e.path];
-    if (hit && hit[0] === e.size && hit[1] === e.mtimeNs.toString()) return hit[2];
+    if (hit && hit[0] === e.size && hit[1] === e.mtimeMs) return hit[2];
     return undefined;
   }
 
   /** Records a hash computed now, unless the file is too fresh to be trusted later. */
-  remember(e: LayerEntry, hash: string, readAtNs: bigint): void {
-    if (e.mtimeNs + RACY_MARGIN_NS >= readAtNs) {
+  remember(e: LayerEntry, hash: string, readAtMs: number): void {
+    if (e.mtimeMs + RACY_MARGIN_MS >= readAtMs) {
       if (this.data.files[e.path]) {
         delete this.data.files[e.path];
         this.dirty = true;
       }
       return;
     }
-    const mtime = e.mtimeNs.toString();
     const old = this.data.files[e.path];
-    if (old && old[0] === e.size && old[1] === mtime && old[2] === hash) return;
-    this.data.files[e.path] = [e.size, mtime, hash];
+    if (old && old[0] === e.size && old[1] === e.mtimeMs && old[2] === hash) return;
+    this.data.files[e.path] = [e.size, e.mtimeMs, hash];
     this.dirty = true;
   }
 
@@ -77,14 +77,16 @@ export class StatCache {
     }
   }
 
-  zip(size: number, mtimeNs: bigint, ino: bigint): ZipIdentity | undefined {
+  zip(size: number, mtimeMs: number, ino: number): ZipIdentity | undefined {
     const z = this.data.zip;
-    if (z && z.size === size && z.mtimeNs === mtimeNs.toString() && z.ino === ino.toString()) return z;
+    if (z && z.size === size && z.mtimeMs === mtimeMs && z.ino === ino) return z;
     return undefined;
   }
 
   setZip(z: ZipIdentity): void {
-    this.data.zip = z;
+    const old = this.data.zip;
+    if (old && old.size === z.size && old.mtimeMs === z.mtimeMs && old.ino === z.ino && old.md5 === z.md5 && old.sha256 === z.sha256) return;
+    this.data.zip = { size: z.size, mtimeMs: z.mtimeMs, ino: z.ino, md5: z.md5, sha256: z.sha256 };
     this.dirty = true;
   }
 

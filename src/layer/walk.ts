@@ -1,6 +1,6 @@
 // Lists a layer folder the way the zip stores it: byte-ordered paths, normalized modes, default
 // exclusions, and symlinks replaced by what they point to (only when that stays inside the folder).
-import { lstatSync, readdirSync, realpathSync, statSync, type BigIntStats } from "node:fs";
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { UserError } from "../errors.js";
 import { excludeMatcher, layerExcludes, type ExcludeTest } from "./excludes.js";
@@ -16,8 +16,8 @@ export interface LayerEntry {
   size: number;
   /** where to read the content (for a symlinked file: the link, which the OS follows) */
   absPath: string;
-  /** modification time in ns (of the link target for symlinks): only for the stat cache */
-  mtimeNs: bigint;
+  /** modification time in ms, sub-ms digits included (of the link target for symlinks): only for the stat cache */
+  mtimeMs: number;
 }
 
 export interface WalkOptions {
@@ -77,18 +77,26 @@ class Walker {
 
   /** `ancestors` holds the real paths of the folders being walked, to refuse symlink loops. */
   visitDir(absDir: string, relDir: string, ancestors: Set<string>): void {
-    let names: string[];
+    let dirents: Dirent[];
     try {
-      names = readdirSync(absDir);
+      dirents = readdirSync(absDir, { withFileTypes: true });
     } catch (err) {
       throw fsFailure("cannot read folder", this.shown(relDir), err);
     }
-    for (const name of names) {
+    for (const d of dirents) {
+      const name = d.name;
       const rel = relDir ? `${relDir}/${name}` : name;
       const abs = join(absDir, name);
-      let st: BigIntStats;
+      if (d.isDirectory()) {
+        // Folders need no stat: their entries carry no time, size or content.
+        if (this.excluded(rel, true)) continue;
+        this.pushDir(abs, rel);
+        this.visitDir(abs, rel, ancestors);
+        continue;
+      }
+      let st: Stats;
       try {
-        st = lstatSync(abs, { bigint: true });
+        st = lstatSync(abs);
       } catch (err) {
         throw fsFailure("cannot read", rel, err);
       }
@@ -96,7 +104,7 @@ class Walker {
         this.visitLink(abs, rel, ancestors);
       } else if (st.isDirectory()) {
         if (this.excluded(rel, true)) continue;
-        this.pushDir(abs, rel, st);
+        this.pushDir(abs, rel);
         this.visitDir(abs, rel, ancestors);
       } else if (st.isFile()) {
         if (this.excluded(rel, false)) continue;
@@ -111,11 +119,11 @@ class Walker {
   private visitLink(abs: string, rel: string, ancestors: Set<string>): void {
     // An excluded link is never followed, so a dangling excluded link is no error.
     if (this.excluded(rel, false)) return;
-    let target: BigIntStats;
+    let target: Stats;
     let real: string;
     try {
       real = realpathSync(abs);
-      target = statSync(real, { bigint: true });
+      target = statSync(real);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR") throw new UserError(`dangling symlink in layer: ${rel}`);
@@ -128,7 +136,7 @@ class Walker {
     if (target.isDirectory()) {
       if (this.excluded(rel, true)) return;
       if (ancestors.has(real)) throw new UserError(`symlink loop in layer: ${rel} -> ${relative(this.rootReal, real) || "."}`);
-      this.pushDir(abs, rel, target);
+      this.pushDir(abs, rel);
       this.visitDir(abs, rel, new Set(ancestors).add(real));
     } else if (target.isFile()) {
       this.pushFile(abs, rel, target);
@@ -137,13 +145,13 @@ class Walker {
     }
   }
 
-  private pushFile(abs: string, rel: string, st: BigIntStats): void {
-    const mode = normalizeMode("file", Number(st.mode));
-    this.entries.push({ path: rel, type: "file", mode, size: Number(st.size), absPath: abs, mtimeNs: st.mtimeNs });
+  private pushFile(abs: string, rel: string, st: Stats): void {
+    const mode = normalizeMode("file", st.mode);
+    this.entries.push({ path: rel, type: "file", mode, size: st.size, absPath: abs, mtimeMs: st.mtimeMs });
   }
 
-  private pushDir(abs: string, rel: string, st: BigIntStats): void {
-    this.entries.push({ path: rel, type: "directory", mode: DIR_MODE, size: 0, absPath: abs, mtimeNs: st.mtimeNs });
+  private pushDir(abs: string, rel: string): void {
+    this.entries.push({ path: rel, type: "directory", mode: DIR_MODE, size: 0, absPath: abs, mtimeMs: 0 });
   }
 
   private shown(rel: string): string {
@@ -151,7 +159,7 @@ class Walker {
   }
 }
 
-function kindOf(st: BigIntStats): string {
+function kindOf(st: Stats): string {
   if (st.isFIFO()) return "named pipe";
   if (st.isSocket()) return "socket";
   if (st.isCharacterDevice()) return "character device";

@@ -54,7 +54,7 @@ export function statCachePath(output: string): string {
 }
 
 export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
-  const startedNs = BigInt(Date.now()) * 1_000_000n;
+  const startedMs = Date.now();
   const level = validateLevel(opts.level ?? DEFAULT_LEVEL);
   const dir = resolve(opts.dir);
   const output = resolve(opts.output);
@@ -69,15 +69,14 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
 
   // Hash the folder only when the zip there was made by us with the same settings.
   if (typeof existing === "string" && existing.startsWith(zipComment(level, time.seconds, ""))) {
-    const digest = digestWithCache(entries, cache, startedNs);
+    const digest = digestWithCache(entries, cache, startedMs);
     if (existing === zipComment(level, time.seconds, digest)) {
-      const st = statSync(output, { bigint: true });
-      const size = Number(st.size);
-      const sums = cache.zip(size, st.mtimeNs, st.ino) ?? { size, mtimeNs: st.mtimeNs.toString(), ino: st.ino.toString(), ...fileSums(output) };
+      const st = statSync(output);
+      const sums = cache.zip(st.size, st.mtimeMs, st.ino) ?? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...fileSums(output) };
       cache.setZip(sums);
       cache.keepOnly(entries);
       await cache.save();
-      return { output, status: "unchanged", entries: entries.length, bytes: size, unzippedBytes, md5: sums.md5, sha256: sums.sha256, digest };
+      return { output, status: "unchanged", entries: entries.length, bytes: st.size, unzippedBytes, md5: sums.md5, sha256: sums.sha256, digest };
     }
   }
 
@@ -93,13 +92,13 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
   const written = await replaceAtomically(output, (fh) =>
     writeZip(fh, entries, { level, dos: time.dos, comment: (digest) => zipComment(level, time.seconds, digest) }),
   );
-  const st = statSync(output, { bigint: true });
-  const sums = fileSums(output);
+  const st = statSync(output);
+  const sums = { md5: written.md5, sha256: written.sha256 };
   entries.forEach((e, i) => {
-    if (e.type === "file") cache.remember(e, written.hashes[i]!, startedNs);
+    if (e.type === "file") cache.remember(e, written.hashes[i]!, startedMs);
   });
   cache.keepOnly(entries);
-  cache.setZip({ size: Number(st.size), mtimeNs: st.mtimeNs.toString(), ino: st.ino.toString(), ...sums });
+  cache.setZip({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...sums });
   await cache.save();
   return {
     output,
@@ -114,13 +113,13 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
 }
 
 /** The content digest, reading only the files the stat cache cannot vouch for. */
-function digestWithCache(entries: readonly LayerEntry[], cache: StatCache, startedNs: bigint): string {
+function digestWithCache(entries: readonly LayerEntry[], cache: StatCache, startedMs: number): string {
   const list: DigestEntry[] = entries.map((e) => {
     if (e.type === "directory") return { path: e.path, type: e.type, mode: e.mode, size: 0, hash: "" };
     let hash = cache.lookup(e);
     if (hash === undefined) {
       hash = hashFileSync(e.absPath, e.path, e.size);
-      cache.remember(e, hash, startedNs);
+      cache.remember(e, hash, startedMs);
     }
     return { path: e.path, type: e.type, mode: e.mode, size: e.size, hash };
   });

@@ -1,5 +1,8 @@
 // A positioned, buffered file writer: few large writes, plus the two moves a zip writer needs
 // (patch a header written earlier, rewind over data that turned out not to be worth keeping).
+// It also hashes the file as it goes (MD5 and SHA-256, the names AWS gives a zip), so the zip
+// is not read again at the end.
+import { createHash, type Hash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
 
 const STAGE = 1 << 20;
@@ -10,6 +13,12 @@ export class Output {
   /** file offset of stage[0] */
   private flushedTo = 0;
   private end = 0;
+  private readonly md5: Hash = createHash("md5");
+  private readonly sha256: Hash = createHash("sha256");
+  /** bytes before this offset are final and hashed */
+  private hashedTo = 0;
+  /** bytes from this offset on may still be patched or rewound: not hashed yet */
+  private heldAt: number | null = null;
 
   constructor(private readonly fh: FileHandle) {}
 
@@ -21,6 +30,7 @@ export class Output {
     if (this.staged + data.length > STAGE) await this.flush();
     if (data.length >= STAGE) {
       await this.writeFully(data, this.flushedTo);
+      this.hashFlushed(data, this.flushedTo);
       this.flushedTo += data.length;
     } else {
       data.copy(this.stage, this.staged);
@@ -30,9 +40,40 @@ export class Output {
 
   async flush(): Promise<void> {
     if (this.staged === 0) return;
-    await this.writeFully(this.stage.subarray(0, this.staged), this.flushedTo);
+    const data = this.stage.subarray(0, this.staged);
+    await this.writeFully(data, this.flushedTo);
+    this.hashFlushed(data, this.flushedTo);
     this.flushedTo += this.staged;
     this.staged = 0;
+  }
+
+  /** From the current position on, bytes may be patched or rewound until release(). */
+  hold(): void {
+    this.heldAt = this.position;
+  }
+
+  /** The held bytes are final: hash what was already written past the hold point. */
+  async release(): Promise<void> {
+    this.heldAt = null;
+    const buf = Buffer.allocUnsafe(STAGE);
+    while (this.hashedTo < this.flushedTo) {
+      const want = Math.min(buf.length, this.flushedTo - this.hashedTo);
+      const { bytesRead } = await this.fh.read(buf, 0, want, this.hashedTo);
+      if (bytesRead === 0) throw new Error("output file shrank while writing");
+      this.hashUpdate(buf.subarray(0, bytesRead));
+    }
+  }
+
+  private hashFlushed(data: Buffer, at: number): void {
+    if (at !== this.hashedTo) return;
+    const limit = this.heldAt === null ? data.length : Math.max(0, Math.min(data.length, this.heldAt - at));
+    if (limit > 0) this.hashUpdate(data.subarray(0, limit));
+  }
+
+  private hashUpdate(data: Buffer): void {
+    this.md5.update(data);
+    this.sha256.update(data);
+    this.hashedTo += data.length;
   }
 
   /** Overwrites bytes at `offset` (before the current position) without moving it. */
@@ -53,11 +94,12 @@ export class Output {
   }
 
   /** Flushes, cuts anything past the position (left by a rewind), and syncs to disk. */
-  async finish(): Promise<number> {
+  async finish(): Promise<{ bytes: number; md5: string; sha256: string }> {
     await this.flush();
+    if (this.heldAt !== null || this.hashedTo !== this.flushedTo) throw new Error("internal: output finished while held");
     if (this.end > this.flushedTo) await this.fh.truncate(this.flushedTo);
     await this.fh.sync();
-    return this.flushedTo;
+    return { bytes: this.flushedTo, md5: this.md5.digest("hex"), sha256: this.sha256.digest("base64") };
   }
 
   private async writeFully(data: Buffer, position: number): Promise<void> {
