@@ -1,10 +1,29 @@
 import type { CommandModule } from "yargs";
-import { UserError } from "../errors.js";
+import { formatPlan, planFromFiles } from "../plan/index.js";
 
-export const planCommand: CommandModule = {
-  command: "plan",
-  describe: "(not implemented yet)",
-  handler: () => {
-    throw new UserError("plan: not implemented yet");
+interface PlanArgs {
+  packaged: string;
+  deployed?: string;
+  template?: string;
+  json: boolean;
+}
+
+export const planCommand: CommandModule<object, PlanArgs> = {
+  command: "plan <packaged>",
+  describe: "Say per layer whether deploying the packaged template publishes a new layer version, and warn about known traps",
+  builder: (y) =>
+    y
+      .positional("packaged", { type: "string", demandOption: true, describe: "the packaged template (output of sam package / aws cloudformation package)" })
+      .option("deployed", {
+        type: "string",
+        describe: "the deployed stack's template (aws cloudformation get-template output or its TemplateBody); leave out for a first deploy",
+      })
+      .option("template", { type: "string", describe: "the source template, to check for folder ContentUri" })
+      .option("json", { type: "boolean", default: false, describe: "print one JSON object" })
+      .example("$0 plan packaged.yaml --deployed deployed.json --template template.yaml", ""),
+  handler: async (a) => {
+    const plan = await planFromFiles({ packaged: a.packaged, deployed: a.deployed, template: a.template });
+    if (a.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    else for (const line of formatPlan(plan, a.packaged)) process.stdout.write(`${line}\n`);
   },
 };

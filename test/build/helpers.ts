@@ -61,8 +61,8 @@ export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = proces
 }
 
 /** A program's output, failing loudly when it failed. */
-export function sh(cmd: string, args: string[], cwd?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8" });
+export function sh(cmd: string, args: string[], cwd?: string, env: NodeJS.ProcessEnv = process.env, input?: string): string {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8", input });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr || r.stdout}`);
   return r.stdout;
 }
