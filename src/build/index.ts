@@ -80,6 +80,9 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   if (o.runtime !== undefined && runtimeLanguage(o.runtime) === undefined) {
     throw new UserError(`--runtime must be one of ${RUNTIMES.join(", ")}; got: ${o.runtime}`, 2);
   }
+  if (!(o.maxUnzippedMb > 0)) throw new UserError(`--max-unzipped-mb must be a positive number, got: ${o.maxUnzippedMb}`, 2);
+  const compileForNode = (runtime: string) => new UserError(`--compile-bytecode is for Python runtimes, not ${runtime}`, 2);
+  if (o.compileBytecode && o.runtime !== undefined && runtimeLanguage(o.runtime) !== "python") throw compileForNode(o.runtime);
   const detected = detectManager({
     appDir: o.appDir,
     pkgManager: o.pkgManager,
@@ -88,8 +91,7 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   });
   const runtime = o.runtime ?? (detected.language === "python" ? DEFAULT_PYTHON_RUNTIME : DEFAULT_NODE_RUNTIME);
   const target = resolveTarget(runtime, o.architecture);
-  if (o.compileBytecode && target.language !== "python") throw new UserError(`--compile-bytecode is for Python runtimes, not ${runtime}`, 2);
-  if (!(o.maxUnzippedMb > 0)) throw new UserError(`--max-unzipped-mb must be a positive number, got: ${o.maxUnzippedMb}`, 2);
+  if (o.compileBytecode && target.language !== "python") throw compileForNode(runtime);
   const key = await buildKey({
     lockfile: detected.lockfile,
     runtime,
@@ -175,7 +177,7 @@ async function install(o: BuildOptions, detected: Detected, ctx: LockContext, ta
       if (reqs.kept.length === 0) {
         warnings.push(`${ctx.shown} locks no packages for ${target.runtime} ${target.architecture}: the layer is empty`);
       } else {
-        o.log(`installing ${reqs.kept.length} packages with pip`);
+        o.log(`installing ${reqs.kept.length} package${reqs.kept.length === 1 ? "" : "s"} with pip`);
         await pipInstall({ python: o.python, target: target as PythonTarget, requirementsFile, dest, noDeps: detected.manager !== "pip", shown: ctx.shown });
       }
       if (detected.manager === "pip") warnings.push(...(await unpinned(reqs.kept, dest, ctx.shown)));

@@ -1,0 +1,46 @@
+// Lambda's size limits against a layer, and the largest packages named in the messages.
+import { describe, expect, it } from "vitest";
+import { checkUnzipped, checkZipped, largestPackages } from "../../src/build/limits.js";
+
+const MB = 1024 * 1024;
+const file = (path: string, size: number) => ({ path, type: "file" as const, size });
+
+describe("layer size limits", () => {
+  const entries = [
+    { path: "python", type: "directory" as const, size: 0 },
+    file("python/numpy/core/_multiarray.so", 30 * MB),
+    file("python/numpy-2.1.0.dist-info/RECORD", 1 * MB),
+    file("python/six.py", 0.1 * MB),
+    file("python/charset_normalizer/md.so", 2 * MB),
+    file("python/charset_normalizer-3.3.2.dist-info/METADATA", 0.5 * MB),
+    file("nodejs/node_modules/@aws-sdk/client-s3/dist/index.js", 5 * MB),
+    file("nodejs/node_modules/ms/index.js", 0.01 * MB),
+  ];
+
+  it("names top-level packages, a module with its dist-info, and npm scopes", () => {
+    expect(largestPackages(entries, 3)).toEqual([
+      { name: "numpy", bytes: 31 * MB },
+      { name: "@aws-sdk/client-s3", bytes: 5 * MB },
+      { name: "charset-normalizer", bytes: 2.5 * MB },
+    ]);
+  });
+
+  it("fails at Lambda's 250 MB unzipped, warns from 80%, and says nothing below", () => {
+    const largest = largestPackages(entries, 2);
+    expect(checkUnzipped(250 * MB, 250, largest).error).toBe(
+      "layer is 250.0 MB unzipped, over Lambda's 250 MB unzipped limit (function and layers together); largest: numpy 31.0 MB, @aws-sdk/client-s3 5.0 MB",
+    );
+    expect(checkUnzipped(200 * MB, 250, largest)).toEqual({
+      warnings: ["layer is 200.0 MB unzipped, 80% of Lambda's 250 MB unzipped limit (function and layers together); largest: numpy 31.0 MB, @aws-sdk/client-s3 5.0 MB"],
+    });
+    expect(checkUnzipped(199 * MB, 250, largest)).toEqual({ warnings: [] });
+    expect(checkUnzipped(101 * MB, 100, []).error).toBe("layer is 101.0 MB unzipped, over the unzipped budget of 100 MB (--max-unzipped-mb)");
+  });
+
+  it("warns past 50 MB zipped, which only a direct upload cannot take", () => {
+    expect(checkZipped(49 * MB, []).warnings).toEqual([]);
+    expect(checkZipped(51 * MB, largestPackages(entries, 1)).warnings).toEqual([
+      "layer zip is 51.0 MB, over the 50 MB limit for a direct upload: deploy it through S3 (sam package / aws cloudformation package do); largest: numpy 31.0 MB",
+    ]);
+  });
+});
