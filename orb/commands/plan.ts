@@ -15,6 +15,12 @@ export function planCommand(helperVersion: string): CircleCI.reusable.ReusableCo
   const parameters = new CircleCI.parameters.CustomParametersList<CommandLiteral>();
   parameters.define("stack-name", "string", undefined, "CloudFormation stack the template is deployed to.");
   parameters.define("packaged-template", "string", undefined, "The template written by `sam package`.");
+  parameters.define(
+    "source-template",
+    "string",
+    "",
+    "The template before packaging, to warn when a layer's ContentUri is a folder (its zip, and so its S3 key, then depends on file times). Empty to skip.",
+  );
   parameters.define("region", "string", "", "AWS region of the stack; empty uses the AWS CLI's configured region.");
   defineHelperParameter(parameters, helperVersion);
   return new CircleCI.reusable.ReusableCommand(
@@ -23,7 +29,7 @@ export function planCommand(helperVersion: string): CircleCI.reusable.ReusableCo
       scriptStep(
         "Plan the layer versions",
         "layer-plan.sh",
-        paramEnv("helper", "stack-name", "packaged-template", "region"),
+        paramEnv("helper", "stack-name", "packaged-template", "source-template", "region"),
       ),
     ],
     parameters,

@@ -69,6 +69,7 @@ export function deploySamJob(
     new CircleCI.reusable.ReusedCommand(plan, {
       ...passThrough(["stack-name", "region", "helper"]),
       "packaged-template": PACKAGED_TEMPLATE,
+      "source-template": `${param("app-dir")}/${param("template")}`,
     }),
     scriptStep("Deploy with sam deploy", "sam-deploy.sh", {
       ...s3,

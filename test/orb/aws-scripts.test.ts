@@ -10,7 +10,7 @@ import { copyExampleApp, scratchDir } from "../support/app-copy.js";
 import { startMoto, type MotoServer } from "../support/moto.js";
 import { REPO, run, type RunResult } from "../support/run.js";
 import { md5Hex } from "../support/zip-facts.js";
-import { recordingHelper, runScript } from "./script-harness.js";
+import { LOCAL_HELPER, recordingHelper, runScript } from "./script-harness.js";
 
 const BUCKET = "orb-scripts-artifacts";
 const STACK = "orb-scripts-classic";
@@ -81,16 +81,23 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
     expect(both.stderr.trim()).toBe("sam-package: set either s3-bucket or resolve-s3, not both");
   });
 
+  const planParams = (helper: string) => ({
+    PARAM_HELPER: helper,
+    PARAM_STACK_NAME: STACK,
+    PARAM_PACKAGED_TEMPLATE: "out/packaged.yaml",
+    PARAM_SOURCE_TEMPLATE: join(app, "template.yaml"),
+    PARAM_REGION: "",
+  });
+
   it("layer-plan.sh: a stack that does not exist yet is a first deploy (plan without --deployed)", async () => {
     const helper = await recordingHelper(work);
-    const result = await script("layer-plan.sh", {
-      PARAM_HELPER: helper.command,
-      PARAM_STACK_NAME: STACK,
-      PARAM_PACKAGED_TEMPLATE: "out/packaged.yaml",
-      PARAM_REGION: "",
-    });
+    const result = await script("layer-plan.sh", planParams(helper.command));
     expect(result.stdout).toContain(`layer-plan: stack ${STACK} does not exist yet: first deploy`);
-    expect(await helper.calls()).toEqual([{ args: ["plan", "out/packaged.yaml"], deployed: null }]);
+    expect(await helper.calls()).toEqual([
+      { args: ["plan", "out/packaged.yaml", "--template", join(app, "template.yaml")], deployed: null },
+    ]);
+    const real = await script("layer-plan.sh", planParams(LOCAL_HELPER));
+    expect(real.stdout).toMatch(/SharedLibsLayer.*new: first deploy/);
   });
 
   it("sam-deploy.sh deploys the packaged template with the capabilities, tags and parameter overrides given", async () => {
@@ -124,17 +131,23 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
 
   it("layer-plan.sh: an existing stack's original template is handed to the plan as --deployed", async () => {
     const helper = await recordingHelper(work);
-    await script("layer-plan.sh", {
-      PARAM_HELPER: helper.command,
-      PARAM_STACK_NAME: STACK,
-      PARAM_PACKAGED_TEMPLATE: "out/packaged.yaml",
-      PARAM_REGION: "us-east-1",
-    });
+    await script("layer-plan.sh", { ...planParams(helper.command), PARAM_REGION: "us-east-1" });
     const [call] = await helper.calls();
-    expect(call?.args.slice(0, 3)).toEqual(["plan", "out/packaged.yaml", "--deployed"]);
-    // The original (pre-transform) template: the SAM layer with its packaged S3 location.
+    expect(call?.args.slice(0, 5)).toEqual(["plan", "out/packaged.yaml", "--template", join(app, "template.yaml"), "--deployed"]);
+    // get-template's output with the original (pre-transform) template: the SAM layer, packaged.
     expect(call?.deployed).toContain("AWS::Serverless::LayerVersion");
     expect(call?.deployed).toContain(`classic/${zipMd5}`);
+    // The real helper: same zip, same S3 key, so no new layer version.
+    const real = await script("layer-plan.sh", planParams(LOCAL_HELPER));
+    expect(real.stdout).toMatch(/SharedLibsLayer.*unchanged: no new layer version/);
+  });
+
+  it("layer-plan.sh says a new layer version when the zip changed", async () => {
+    await writeFile(join(work, "tiny/python/tiny.py"), "VALUE = 2\n");
+    await run("node", [join(REPO, "dist/sam-layer.mjs"), "zip", join(work, "tiny"), "-o", join(app, "layer.zip")]);
+    await script("sam-package.sh", { ...packageParams(), PARAM_PACKAGED_TEMPLATE: "out/changed.yaml" });
+    const real = await script("layer-plan.sh", { ...planParams(LOCAL_HELPER), PARAM_PACKAGED_TEMPLATE: "out/changed.yaml" });
+    expect(real.stdout).toMatch(/SharedLibsLayer.*changed: a new layer version will be published/);
   });
 
   it("sam-deploy.sh with nothing to change succeeds only when no-fail-on-empty-changeset is true", async () => {
@@ -159,10 +172,7 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
         ...env,
         AWS_ENDPOINT_URL: "http://127.0.0.1:9",
         AWS_MAX_ATTEMPTS: "1",
-        PARAM_HELPER: helper.command,
-        PARAM_STACK_NAME: STACK,
-        PARAM_PACKAGED_TEMPLATE: "out/packaged.yaml",
-        PARAM_REGION: "",
+        ...planParams(helper.command),
       },
       { cwd: work, okCodes: [1] },
     );
