@@ -8,13 +8,13 @@ import { UserError } from "../errors.js";
 import { walkLayer } from "../layer/walk.js";
 import { zipLayer, type ZipResult } from "../zip/layer-zip.js";
 import { checkBytecodePython, compileBytecode } from "./bytecode.js";
-import { detectManager, type Detected, type ManagerName } from "./detect.js";
+import { detectManager, type ManagerName } from "./detect.js";
 import { checkLayerDir, replaceWithFresh } from "./fresh-dir.js";
 import { installedDistributions, pipInstall } from "./install.js";
 import { buildKey, forgetRecordedKey, readRecordedKey, writeKeyFile } from "./key-file.js";
 import { checkUnzipped, checkZipped, largestPackages, ZIPPED_LIMIT_MB, type PackageSize } from "./limits.js";
 import { pythonManager } from "./managers/index.js";
-import type { LockContext } from "./managers/manager.js";
+import type { LockContext, PythonManager } from "./managers/manager.js";
 import { npmInstall } from "./managers/npm.js";
 import { filterForTarget } from "./requirements.js";
 import {
@@ -119,14 +119,18 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   if (o.compileBytecode && target.language === "python") await checkBytecodePython(o.python, target);
 
   const warnings: string[] = [];
+  const ctx: LockContext = { lockfile: detected.lockfile, projectDir: detected.projectDir, shown: shownLock };
+  // Checked on a cache hit too: an edited manifest must fail the same way whether or not the CI
+  // cache still holds the layer. (npm ci checks its lock itself, so a hit skips that check.)
+  const manager = detected.manager === "npm" ? undefined : pythonManager(detected.manager);
+  await manager?.checkLock(ctx);
   const restored = existsSync(layerDir) && existsSync(output) && (await readRecordedKey(output)) === key;
   if (restored) {
     o.log(RESTORED_MESSAGE);
   } else {
     // From here until the new zip is written, the folder no longer matches any recorded key.
     await forgetRecordedKey(output);
-    const ctx: LockContext = { lockfile: detected.lockfile, projectDir: detected.projectDir, shown: shownLock };
-    warnings.push(...(await install(o, detected, ctx, target, layerDir)));
+    warnings.push(...(await install(o, manager, ctx, target, layerDir)));
   }
 
   const includePycache = o.compileBytecode;
@@ -151,8 +155,8 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   };
 }
 
-async function install(o: BuildOptions, detected: Detected, ctx: LockContext, target: Target, layerDir: string): Promise<string[]> {
-  if (target.language === "nodejs") {
+async function install(o: BuildOptions, manager: PythonManager | undefined, ctx: LockContext, target: Target, layerDir: string): Promise<string[]> {
+  if (manager === undefined || target.language === "nodejs") {
     return replaceWithFresh(layerDir, async (fresh) => {
       const nodejsDir = join(fresh, "nodejs");
       await mkdir(nodejsDir);
@@ -160,8 +164,6 @@ async function install(o: BuildOptions, detected: Detected, ctx: LockContext, ta
       return [];
     });
   }
-  const manager = pythonManager(detected.manager as Exclude<ManagerName, "npm">);
-  await manager.checkLock(ctx);
   const exported = await manager.exportRequirements(ctx);
   const work = await mkdtemp(join(tmpdir(), "sam-layer-build-"));
   try {
@@ -178,9 +180,9 @@ async function install(o: BuildOptions, detected: Detected, ctx: LockContext, ta
         warnings.push(`${ctx.shown} locks no packages for ${target.runtime} ${target.architecture}: the layer is empty`);
       } else {
         o.log(`installing ${reqs.kept.length} package${reqs.kept.length === 1 ? "" : "s"} with pip`);
-        await pipInstall({ python: o.python, target: target as PythonTarget, requirementsFile, dest, noDeps: detected.manager !== "pip", shown: ctx.shown });
+        await pipInstall({ python: o.python, target: target as PythonTarget, requirementsFile, dest, noDeps: manager.name !== "pip", shown: ctx.shown });
       }
-      if (detected.manager === "pip") warnings.push(...(await unpinned(reqs.kept, dest, ctx.shown)));
+      if (manager.name === "pip") warnings.push(...(await unpinned(reqs.kept, dest, ctx.shown)));
       if (o.compileBytecode) {
         o.log(`compiling bytecode for ${target.runtime}`);
         warnings.push(...(await compileBytecode(o.python, dest)));

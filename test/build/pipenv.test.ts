@@ -1,5 +1,5 @@
 // `sam-layer build` from a Pipfile.lock made by the real pipenv in set-up.
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Built } from "../../src/build/index.js";
@@ -59,6 +59,16 @@ describe("build with pipenv (Pipfile.lock)", () => {
     expect(r.stderr).toBe(
       "sam-layer: Pipfile.lock is out of date with its Pipfile (pipenv verify); run `pipenv lock` and commit it\n",
     );
+  });
+
+  it("checks the lock against the Pipfile on a cache hit too", async () => {
+    const restored = join(root, "restored");
+    cpSync(dir, restored, { recursive: true });
+    const again = built((await build({ appDir: restored, runtime: "python3.12" })).result);
+    expect(again).toMatchObject({ skippedInstall: true, status: "unchanged", md5: first.md5 });
+    // the key covers Pipfile.lock only, so this edit keeps the key: the check must still run
+    writeFileSync(join(restored, "Pipfile"), PIPFILE.replace('six = "==1.16.0"', 'six = "==1.17.0"'));
+    await expect(build({ appDir: restored, runtime: "python3.12" })).rejects.toThrow(/^Pipfile\.lock is out of date with its Pipfile/);
   });
 
   it("names pipenv and how to install it when it is not on PATH", () => {
