@@ -1,5 +1,6 @@
 import type { CommandModule } from "yargs";
-import { diffLayers, diffReport } from "../diff/index.js";
+import { UserError } from "../errors.js";
+import { diffLayers, diffReport, type LayerDiff } from "../diff/index.js";
 
 interface DiffArgs {
   old: string;
@@ -17,7 +18,13 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
       .option("json", { type: "boolean", default: false, describe: "print the result as JSON" })
       .example("$0 diff deployed.zip layer.zip", "e.g. `~ requests 2.20.0 -> 2.21.0 in python (5 changed files)`") as never,
   handler: async (args) => {
-    const d = await diffLayers(args.old, args.new);
+    let d: LayerDiff;
+    try {
+      d = await diffLayers(args.old, args.new);
+    } catch (err) {
+      // Exit 1 means "different" here, so trouble is 2.
+      throw new UserError(err instanceof Error ? err.message : String(err), 2);
+    }
     process.stdout.write(args.json ? `${JSON.stringify(d)}\n` : `${diffReport(d)}\n`);
     // Like diff(1): 1 means "different", not failure; failures exit 1 or 2 with a message.
     if (!d.equal) process.exitCode = 1;

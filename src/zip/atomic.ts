@@ -77,7 +77,7 @@ export async function replaceAtomically<T>(target: string, write: (fh: FileHandl
   let fh: FileHandle | undefined;
   try {
     try {
-      fh = await open(temp, "wx", 0o644);
+      fh = await open(temp, "wx+", 0o644); // read back too: the writer hashes patched regions
     } catch (err) {
       throw fsFailure("cannot write", target, err);
     }

@@ -1,0 +1,139 @@
+import { spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import zlib from "node:zlib";
+import yauzl from "yauzl";
+import { describe, expect, it } from "vitest";
+import { centralHeader, endRecords, localHeader, zipTimestamp } from "../../src/zip/format.js";
+import { zipLayer } from "../../src/zip/layer-zip.js";
+import { bytesOf, tempDir, unzipTest } from "./support.js";
+
+/** Every entry's raw (still compressed) data and method, read back with yauzl. */
+async function rawEntries(zip: string): Promise<Map<string, { method: number; raw: Buffer; crc: number }>> {
+  const z = await yauzl.openPromise(zip, { lazyEntries: true });
+  const out = new Map<string, { method: number; raw: Buffer; crc: number }>();
+  for await (const e of z.eachEntry()) {
+    if (e.fileName.endsWith("/")) continue;
+    const s = await z.openReadStreamPromise(e, { decodeFileData: false });
+    const chunks: Buffer[] = [];
+    for await (const c of s as AsyncIterable<Buffer>) chunks.push(c);
+    out.set(e.fileName, { method: e.compressionMethod, raw: Buffer.concat(chunks), crc: e.crc32 });
+  }
+  z.close();
+  return out;
+}
+
+function textOf(bytes: number, seed: number): Buffer {
+  const parts: string[] = [];
+  let x = seed;
+  let n = 0;
+  while (n < bytes) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    const line = `value_${x % 1000} = compute(${x % 97}, "${(x >>> 10).toString(36)}")\n`;
+    parts.push(line);
+    n += line.length;
+  }
+  return Buffer.from(parts.join("")).subarray(0, bytes);
+}
+
+describe("zip format", () => {
+  it("deflates every size class (inline, thread pool, streamed) to exactly zlib's one-shot output", async () => {
+    const work = tempDir();
+    const dir = join(work, "sizes");
+    mkdirSync(dir);
+    const files: Record<string, Buffer> = {
+      "inline.py": textOf(9_000, 1),
+      "pool.py": textOf(900_000, 2),
+      "streamed.py": textOf(9_000_000, 3),
+      "streamed-random.so": randomBytes(5_000_000),
+      "pool-random.so": randomBytes(200_000),
+    };
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
+    const out = join(work, "sizes.zip");
+    for (const level of [1, 6, 9]) {
+      await zipLayer({ dir, output: out, level });
+      unzipTest(out);
+      const entries = await rawEntries(out);
+      for (const [name, data] of Object.entries(files)) {
+        const e = entries.get(name)!;
+        expect(e.crc, name).toBe(zlib.crc32(data));
+        const deflated = zlib.deflateRawSync(data, { level });
+        if (deflated.length < data.length) {
+          expect(e.method, name).toBe(8);
+          expect(e.raw.equals(deflated), `${name} at level ${level}`).toBe(true);
+        } else {
+          expect(e.method, name).toBe(0);
+          expect(e.raw.equals(data), name).toBe(true);
+        }
+      }
+    }
+    // The md5 the result reports is the md5 of the file, also when a streamed header was patched.
+    const r = await zipLayer({ dir, output: join(work, "again.zip") });
+    const md5 = spawnSync("md5sum", [join(work, "again.zip")], { encoding: "utf8" }).stdout.split(" ")[0];
+    expect(r.md5).toBe(md5);
+    expect(r.sha256).toBe(createHash("sha256").update(bytesOf(join(work, "again.zip"))).digest("base64"));
+  });
+
+  it("switches to ZIP64 past 65,535 entries, and still says nothing to do the second time", async () => {
+    const work = tempDir();
+    const dir = join(work, "many");
+    for (let d = 0; d < 256; d++) {
+      mkdirSync(join(dir, `d${d}`), { recursive: true });
+      for (let f = 0; f < 256; f++) writeFileSync(join(dir, `d${d}`, `f${f}`), d % 2 ? "" : `${d}/${f}`);
+    }
+    const out = join(work, "many.zip");
+    const r = await zipLayer({ dir, output: out });
+    expect(r.entries).toBe(256 + 256 * 256);
+    const bytes = readFileSync(out);
+    const eocd64 = Buffer.from([0x50, 0x4b, 0x06, 0x06]);
+    expect(bytes.lastIndexOf(eocd64)).toBeGreaterThan(bytes.length - 300);
+    const t = spawnSync("unzip", ["-tq", out], { encoding: "utf8" });
+    expect(t.stdout).toContain("No errors detected");
+    const info = spawnSync("zipinfo", ["-h", out], { encoding: "utf8" }).stdout;
+    expect(info).toContain("number of entries: 65792");
+    expect((await zipLayer({ dir, output: out })).status).toBe("unchanged");
+  });
+
+  it("writes ZIP64 fields for sizes and offsets past 4 GiB (records checked field by field)", () => {
+    const name = Buffer.from("big.bin");
+    const big = 5 * 2 ** 30;
+    const rec = { name, directory: false, mode: 0o644, method: 8, crc: 0x12345678, compressedSize: big - 10, size: big, offset: 2 ** 32 + 7 };
+    const local = localHeader(rec, zipTimestamp({}).dos);
+    expect(local.readUInt16LE(4)).toBe(45);
+    expect(local.readUInt32LE(18)).toBe(0xffffffff);
+    expect(local.readUInt32LE(22)).toBe(0xffffffff);
+    expect(local.readUInt16LE(28)).toBe(20);
+    expect(local.readUInt16LE(30 + name.length)).toBe(1);
+    expect(Number(local.readBigUInt64LE(34 + name.length))).toBe(big);
+    expect(Number(local.readBigUInt64LE(42 + name.length))).toBe(big - 10);
+
+    const central = centralHeader(rec, zipTimestamp({}).dos);
+    expect(central.readUInt16LE(4)).toBe(0x0300 | 45);
+    expect(central.readUInt32LE(42)).toBe(0xffffffff);
+    expect(central.readUInt16LE(30)).toBe(28);
+    expect(Number(central.readBigUInt64LE(50 + name.length))).toBe(big);
+    expect(Number(central.readBigUInt64LE(58 + name.length))).toBe(big - 10);
+    expect(Number(central.readBigUInt64LE(66 + name.length))).toBe(2 ** 32 + 7);
+
+    const small = centralHeader({ ...rec, size: 10, compressedSize: 5, offset: 100 }, zipTimestamp({}).dos);
+    expect(small.readUInt16LE(30)).toBe(0);
+    expect(small.readUInt16LE(4)).toBe(0x0300 | 20);
+
+    const end = endRecords(3, 2 ** 32 + 100, 500, Buffer.from("c"));
+    expect(end.readUInt32LE(0)).toBe(0x06064b50);
+    expect(end.readUInt32LE(56)).toBe(0x07064b50);
+    expect(Number(end.readBigUInt64LE(64))).toBe(2 ** 32 + 600);
+    expect(end.readUInt32LE(76 + 16)).toBe(0xffffffff);
+  });
+
+  it("dates: 1980-01-01 by default, SOURCE_DATE_EPOCH from UTC fields, clamped to the DOS range", () => {
+    expect(zipTimestamp({}).dos).toBe(((0 << 9) | (1 << 5) | 1) << 16);
+    const t = zipTimestamp({ SOURCE_DATE_EPOCH: "1700000001" }); // 2023-11-14 22:13:21 UTC, odd second
+    expect(t.seconds).toBe(1700000000);
+    expect(t.dos >>> 16).toBe((43 << 9) | (11 << 5) | 14);
+    expect(t.dos & 0xffff).toBe((22 << 11) | (13 << 5) | 10);
+    expect(zipTimestamp({ SOURCE_DATE_EPOCH: "0" }).dos).toBe(zipTimestamp({}).dos);
+    expect(zipTimestamp({ SOURCE_DATE_EPOCH: "99999999999" }).dos >>> 16).toBe((127 << 9) | (12 << 5) | 31);
+  });
+});

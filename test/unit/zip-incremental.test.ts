@@ -1,0 +1,117 @@
+import { chmodSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { zipLayer } from "../../src/zip/layer-zip.js";
+import { bytesOf, mtimeNs, runCli, sampleTree, setAllMtimes, tempDir, unzipTest, writeTree, zipListing, zipNames } from "./support.js";
+
+function fresh(name: string): { dir: string; out: string } {
+  const work = tempDir();
+  const dir = join(work, name);
+  writeTree(dir, sampleTree());
+  return { dir, out: join(work, `${name}.zip`) };
+}
+
+describe("incremental zip", () => {
+  it("second run: nothing to do, exit 0, the zip's bytes and mtime untouched", async () => {
+    const { dir, out } = fresh("again");
+    const first = runCli(["zip", dir, "-o", out]);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/^again\.zip: created, 13 entries, .* md5 [0-9a-f]{32}, digest [0-9a-f]{64}\n$/);
+    const bytes = bytesOf(out);
+    const mtime = mtimeNs(out);
+    await new Promise((r) => setTimeout(r, 20));
+    const second = runCli(["zip", dir, "-o", out]);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/^again\.zip: unchanged \(nothing to do\), 13 entries/);
+    expect(mtimeNs(out)).toBe(mtime);
+    expect(bytesOf(out).equals(bytes)).toBe(true);
+    const json = JSON.parse(runCli(["zip", dir, "-o", out, "--json"]).stdout);
+    expect(json).toMatchObject({ output: out, status: "unchanged", entries: 13, bytes: bytes.length });
+    expect(Object.keys(json).sort()).toEqual(["bytes", "digest", "entries", "md5", "output", "sha256", "status", "unzippedBytes"]);
+  });
+
+  it("rebuilds whole on delete, add, change and execute-bit flip; deleted files leave the zip", async () => {
+    const { dir, out } = fresh("edits");
+    expect((await zipLayer({ dir, output: out })).status).toBe("created");
+    const steps: [string, () => void, (names: string[], listing: string[]) => void][] = [
+      ["delete", () => rmSync(join(dir, "python/pkg/core.py")), (names) => expect(names).not.toContain("python/pkg/core.py")],
+      ["add", () => writeFileSync(join(dir, "python/pkg/new.py"), "x = 1\n"), (names) => expect(names).toContain("python/pkg/new.py")],
+      ["change", () => writeFileSync(join(dir, "python/pkg/new.py"), "x = 2\n"), () => {}],
+      ["flip x", () => chmodSync(join(dir, "python/pkg/new.py"), 0o755), (_, l) => expect(l.find((x) => x.endsWith(" python/pkg/new.py"))).toMatch(/^-rwxr-xr-x/)],
+      ["empty folder", () => rmSync(join(dir, "empty"), { recursive: true }), (names) => expect(names).not.toContain("empty/")],
+    ];
+    for (const [what, edit, check] of steps) {
+      const before = bytesOf(out);
+      edit();
+      const r = await zipLayer({ dir, output: out });
+      expect(r.status, what).toBe("updated");
+      expect(bytesOf(out).equals(before), what).toBe(false);
+      unzipTest(out);
+      check(zipNames(out), zipListing(out));
+      expect((await zipLayer({ dir, output: out })).status, `${what}, then again`).toBe("unchanged");
+    }
+    // The rebuilt zip is the same as a cold zip of the final folder.
+    const cold = join(dir, "..", "cold.zip");
+    await zipLayer({ dir, output: cold });
+    expect(bytesOf(cold).equals(bytesOf(out))).toBe(true);
+  });
+
+  it("rebuilds when a setting that shapes the bytes changes (level, SOURCE_DATE_EPOCH)", () => {
+    const { dir, out } = fresh("settings");
+    expect(runCli(["zip", dir, "-o", out]).stdout).toContain(": created");
+    expect(runCli(["zip", dir, "-o", out, "--level", "9"]).stdout).toContain(": updated");
+    expect(runCli(["zip", dir, "-o", out, "--level", "9"]).stdout).toContain(": unchanged");
+    expect(runCli(["zip", dir, "-o", out, "--level", "9"], { env: { SOURCE_DATE_EPOCH: "1700000000" } }).stdout).toContain(": updated");
+    expect(runCli(["zip", dir, "-o", out, "--level", "9"], { env: { SOURCE_DATE_EPOCH: "1700000000" } }).stdout).toContain(": unchanged");
+  });
+
+  it("trusts the stat cache for old files (only stat calls), re-reads files that are new or when the cache is gone", async () => {
+    const { dir, out } = fresh("cache");
+    const file = join(dir, "python/pkg/core.py");
+    const old = new Date(Date.now() - 3600_000);
+    setAllMtimes(dir, ["python/pkg/core.py", "python/pkg/__init__.py", "bin/tool"], old);
+    await zipLayer({ dir, output: out });
+    const cache = JSON.parse(readFileSync(`${out}.stat.json`, "utf8"));
+    expect(cache.files["python/pkg/core.py"]).toEqual([statSync(file).size, statSync(file).mtimeMs, expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    // Files written moments ago are not cached: a same-size rewrite in the same tick must be seen.
+    expect(cache.files["python/z-last.txt"]).toBeUndefined();
+
+    // Same size, same mtime, different bytes: the cache vouches for the old content...
+    const text = readFileSync(file, "utf8");
+    writeFileSync(file, text.replace("42", "43"));
+    utimesSync(file, old, old);
+    expect((await zipLayer({ dir, output: out })).status).toBe("unchanged");
+    // ...and without it the content is read and the change found.
+    rmSync(`${out}.stat.json`);
+    expect((await zipLayer({ dir, output: out })).status).toBe("updated");
+
+    // A fresh file is re-read every time: same size, mtime put back, still seen.
+    const young = join(dir, "python/Ä-unicode.txt");
+    const t = statSync(young).mtime;
+    await zipLayer({ dir, output: out });
+    writeFileSync(young, "NON-ascii name\n");
+    utimesSync(young, t, t);
+    expect((await zipLayer({ dir, output: out })).status).toBe("updated");
+  });
+
+  it("rebuilds over a corrupt zip, a foreign zip and a garbage stat cache instead of failing", async () => {
+    const { dir, out } = fresh("foreign");
+    writeFileSync(out, "this is not a zip at all");
+    writeFileSync(`${out}.stat.json`, "{ not json");
+    expect((await zipLayer({ dir, output: out })).status).toBe("updated");
+    unzipTest(out);
+    const good = bytesOf(out);
+
+    // Truncated: the end record is gone.
+    writeFileSync(out, good.subarray(0, good.length - 30));
+    expect((await zipLayer({ dir, output: out })).status).toBe("updated");
+    expect(bytesOf(out).equals(good)).toBe(true);
+
+    // Info-ZIP's zip of the same folder: no sam-layer comment.
+    rmSync(out);
+    expect(spawnSync("zip", ["-q", "-r", "-X", out, "."], { cwd: dir }).status).toBe(0);
+    expect((await zipLayer({ dir, output: out })).status).toBe("updated");
+    expect(bytesOf(out).equals(good)).toBe(true);
+  });
+});

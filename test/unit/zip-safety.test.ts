@@ -1,0 +1,147 @@
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { bytesOf, CLI, runCli, sampleTree, spawnCli, tempDir, unzipTest, writeTree } from "./support.js";
+
+/** A layer folder plus a good zip of it; every bad run below must leave that zip as it was. */
+function withGoodZip(name: string): { work: string; dir: string; out: string; good: Buffer } {
+  const work = tempDir();
+  const dir = join(work, name);
+  writeTree(dir, sampleTree());
+  const out = join(work, `${name}.zip`);
+  expect(runCli(["zip", dir, "-o", out]).status).toBe(0);
+  return { work, dir, out, good: bytesOf(out) };
+}
+
+function tempFiles(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.endsWith(".tmp"));
+}
+
+/** Text-like data that deflate has to work on: slow enough to be caught in the middle. */
+function bulkyTree(dir: string, files: number, mb: number): void {
+  mkdirSync(dir, { recursive: true });
+  const words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split(" ");
+  let x = 12345;
+  for (let f = 0; f < files; f++) {
+    const parts: string[] = [];
+    let len = 0;
+    while (len < mb * (1 << 20)) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const line = `${words[x % words.length]} ${x} ${words[(x >>> 8) % words.length]}\n`;
+      parts.push(line);
+      len += line.length;
+    }
+    writeFileSync(join(dir, `part${f}.txt`), parts.join(""));
+  }
+}
+
+describe("bad input: one-line error naming the culprit, previous zip byte-identical", () => {
+  it("refuses an output path inside the layer folder (exit 2)", () => {
+    const { dir, out, good } = withGoodZip("inside");
+    const inner = join(dir, "python", "layer.zip");
+    writeFileSync(inner, "previous");
+    const r = runCli(["zip", dir, "-o", inner]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`sam-layer: output is inside the layer folder: ${inner} (put the zip next to the folder)\n`);
+    expect(bytesOf(inner).toString()).toBe("previous");
+    // Also through a symlinked parent folder.
+    const alias = join(dir, "..", "alias");
+    symlinkSync(dir, alias);
+    expect(runCli(["zip", dir, "-o", join(alias, "x.zip")]).status).toBe(2);
+    expect(existsSync(join(dir, "x.zip"))).toBe(false);
+    expect(bytesOf(out).equals(good)).toBe(true);
+  });
+
+  it("names a missing layer folder, a bad --level and a bad SOURCE_DATE_EPOCH", () => {
+    const { work, out, good, dir } = withGoodZip("args");
+    const missing = runCli(["zip", join(work, "nope"), "-o", out]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^sam-layer: layer folder not found: .*nope\n$/);
+    const level = runCli(["zip", dir, "-o", out, "--level", "11"]);
+    expect(level.status).toBe(2);
+    expect(level.stderr).toBe("sam-layer: --level must be a whole number from 0 to 9, got: 11\n");
+    const sde = runCli(["zip", dir, "-o", out], { env: { SOURCE_DATE_EPOCH: "yesterday" } });
+    expect(sde.status).toBe(2);
+    expect(sde.stderr).toBe("sam-layer: SOURCE_DATE_EPOCH must be whole seconds since 1970, got: yesterday\n");
+    const noOut = runCli(["zip", dir]);
+    expect(noOut.status).toBe(2);
+    expect(noOut.stderr).toContain("Missing required argument: output");
+    expect(bytesOf(out).equals(good)).toBe(true);
+  });
+
+  it("names a dangling symlink", () => {
+    const { dir, out, good } = withGoodZip("links");
+    symlinkSync("../gone.py", join(dir, "python/pkg/gone.py"));
+    const r = runCli(["zip", dir, "-o", out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("sam-layer: dangling symlink in layer: python/pkg/gone.py\n");
+    expect(bytesOf(out).equals(good)).toBe(true);
+  });
+
+  it("names an unreadable file (run as an unprivileged user)", () => {
+    const { work, dir, out, good } = withGoodZip("unreadable");
+    // Everything readable by "nobody" except one file; the output folder writable.
+    spawnSync("chmod", ["-R", "a+rX", dir]);
+    chmodSync(work, 0o777);
+    writeFileSync(join(dir, "python/pkg/secret.py"), "token = 1\n");
+    chmodSync(join(dir, "python/pkg/secret.py"), 0o600);
+    const r = runCli(["zip", dir, "-o", out], { uid: 65534, gid: 65534 });
+    expect(r.stderr).toBe("sam-layer: cannot read python/pkg/secret.py: permission denied\n");
+    expect(r.status).toBe(1);
+    expect(bytesOf(out).equals(good)).toBe(true);
+    expect(tempFiles(work)).toEqual([]);
+  });
+
+  it("reports a full disk (file size limit) as a write error and keeps the old zip", () => {
+    const { work, dir, out, good } = withGoodZip("full");
+    writeFileSync(join(dir, "python/pkg/big.bin"), randomBytes(300_000));
+    // SIGXFSZ ignored: the write fails with EFBIG, as a full disk fails with ENOSPC.
+    const r = spawnSync("bash", ["-c", 'trap "" XFSZ; ulimit -f 100; exec node "$0" zip "$1" -o "$2"', CLI, dir, out], { encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`sam-layer: cannot write ${out}: file too large for this file system or ulimit\n`);
+    expect(bytesOf(out).equals(good)).toBe(true);
+    expect(tempFiles(work)).toEqual([]);
+  });
+
+  for (const signal of ["SIGINT", "SIGTERM", "SIGKILL"] as const) {
+    it(`survives ${signal} in the middle of writing: old zip intact${signal === "SIGKILL" ? ", temp file cleaned on the next run" : ", no temp file left"}`, async () => {
+      const work = tempDir();
+      const dir = join(work, "bulky");
+      bulkyTree(dir, 4, 12);
+      const out = join(work, "bulky.zip");
+      writeFileSync(join(dir, "small.txt"), "v1\n");
+      expect(runCli(["zip", dir, "-o", out, "--level", "1"]).status).toBe(0);
+      const good = bytesOf(out);
+
+      writeFileSync(join(dir, "small.txt"), "v2\n");
+      const child = spawnCli(["zip", dir, "-o", out, "--level", "9"]);
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on("exit", (code, sig) => res({ code, signal: sig })));
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      // Wait until the temp file holds data: the writer is mid-way.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const temps = tempFiles(work);
+        if (temps.length && statSync(join(work, temps[0]!)).size > 0) break;
+        if (Date.now() > deadline) throw new Error("the writer never started");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      child.kill(signal);
+      const end = await exited;
+      expect(bytesOf(out).equals(good)).toBe(true);
+      unzipTest(out);
+      if (signal === "SIGKILL") {
+        expect(end.signal).toBe("SIGKILL");
+        expect(tempFiles(work)).toHaveLength(1);
+        expect(runCli(["zip", dir, "-o", out, "--level", "1"]).stdout).toContain(": updated");
+        expect(tempFiles(work)).toEqual([]);
+      } else {
+        expect(end.code).toBe(signal === "SIGINT" ? 130 : 143);
+        expect(stderr).toBe(`sam-layer: interrupted (${signal}); previous output left as it was\n`);
+        expect(tempFiles(work)).toEqual([]);
+      }
+    });
+  }
+});
