@@ -26,8 +26,9 @@ export async function useLockFixture(appDir: string, fixture: string): Promise<v
   await cp(join(from, "Pipfile.lock"), join(appDir, "Pipfile.lock"));
 }
 
-/** A cache miss: the layer folder and zip (and the files beside the zip) are gone. */
-export async function dropLayerCache(appDir: string): Promise<void> {
-  await rm(join(appDir, "layer"), { recursive: true, force: true });
-  for (const file of ["layer.zip", "layer.zip.key", "layer.zip.stat.json"]) await rm(join(appDir, file), { force: true });
+/** What a CI job starts from: the app as committed, no build outputs (caches restore those). */
+export async function freshCheckout(appDir: string): Promise<void> {
+  for (const output of ["layer", "layer.zip", "layer.zip.key", "layer.zip.stat.json", "requirements.txt", ".aws-sam"]) {
+    await rm(join(appDir, output), { recursive: true, force: true });
+  }
 }

@@ -61,10 +61,9 @@ export async function layerContentUri(packagedTemplate: string, logicalId: strin
 export interface LayerVersionInfo {
   version: number;
   arn: string;
-  codeSha256: string;
 }
 
-/** Every version the endpoint holds for a layer, oldest first. */
+/** Every version number the endpoint holds for a layer, oldest first (one call). */
 export async function listLayerVersions(env: NodeJS.ProcessEnv, layerName: string): Promise<LayerVersionInfo[]> {
   const listed = await awsJson<{ LayerVersions: { Version: number; LayerVersionArn: string }[] }>(env, [
     "lambda",
@@ -72,20 +71,22 @@ export async function listLayerVersions(env: NodeJS.ProcessEnv, layerName: strin
     "--layer-name",
     layerName,
   ]);
-  const versions = await Promise.all(
-    listed.LayerVersions.map(async (v) => {
-      const full = await awsJson<{ Content: { CodeSha256: string } }>(env, [
-        "lambda",
-        "get-layer-version",
-        "--layer-name",
-        layerName,
-        "--version-number",
-        String(v.Version),
-      ]);
-      return { version: v.Version, arn: v.LayerVersionArn, codeSha256: full.Content.CodeSha256 };
-    }),
+  return listed.LayerVersions.map((v) => ({ version: v.Version, arn: v.LayerVersionArn })).sort(
+    (a, b) => a.version - b.version,
   );
-  return versions.sort((a, b) => a.version - b.version);
+}
+
+/** Lambda's CodeSha256 of one layer version's content. */
+export async function layerVersionSha256(env: NodeJS.ProcessEnv, layerName: string, version: number): Promise<string> {
+  const full = await awsJson<{ Content: { CodeSha256: string } }>(env, [
+    "lambda",
+    "get-layer-version",
+    "--layer-name",
+    layerName,
+    "--version-number",
+    String(version),
+  ]);
+  return full.Content.CodeSha256;
 }
 
 export interface DeployedFunction {

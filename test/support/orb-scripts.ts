@@ -25,6 +25,8 @@ export interface LayerBuild {
   architecture?: "x86_64" | "arm64";
   layerDir?: string;
   output?: string;
+  /** Only write the cache key file (the job's first step), don't build. */
+  writeKey?: string;
 }
 
 /** The build-layer job's build step, on the classic app's defaults (pipenv, python3.12). */
@@ -39,6 +41,7 @@ export function buildLayer(build: LayerBuild, env: NodeJS.ProcessEnv = process.e
       runtime: "python3.12",
       architecture: build.architecture ?? "x86_64",
       compile_bytecode: "false",
+      ...(build.writeKey ? { write_key: build.writeKey } : {}),
     },
     env,
   );
