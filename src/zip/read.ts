@@ -7,6 +7,22 @@ import type { DigestEntry } from "../layer/digest.js";
 import { normalizeMode, sortEntries } from "../layer/walk.js";
 
 const MADE_BY_UNIX = 3;
+const FLAG_UTF8 = 1 << 11;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Info-ZIP on Linux stores UTF-8 names without the UTF-8 flag, which readers then take for CP437.
+ * A flagless name that is valid UTF-8 is read as UTF-8, as modern unzip tools do.
+ */
+function entryName(entry: yauzl.Entry): string {
+  const unicodePathField = entry.extraFields.some((f) => f.id === 0x7075); // yauzl already used it
+  if (entry.generalPurposeBitFlag & FLAG_UTF8 || unicodePathField || !entry.fileNameRaw) return entry.fileName;
+  try {
+    return utf8.decode(entry.fileNameRaw);
+  } catch {
+    return entry.fileName;
+  }
+}
 
 /**
  * The archive comment of the zip at `path`: `undefined` when no file is there, `null` when the
@@ -48,8 +64,9 @@ export async function readZipContents(path: string, keepText: (path: string) => 
   const texts = new Map<string, string>();
   try {
     for await (const entry of zip.eachEntry()) {
-      const isDir = entry.fileName.endsWith("/");
-      const rel = entry.fileName.replace(/\/+$/, "");
+      const name = entryName(entry);
+      const isDir = name.endsWith("/");
+      const rel = name.replace(/\/+$/, "");
       const unixMode = entry.versionMadeBy >> 8 === MADE_BY_UNIX ? entry.externalFileAttributes >>> 16 : 0;
       if (isDir) {
         byPath.set(rel, { path: rel, type: "directory", mode: normalizeMode("directory", unixMode), size: 0, hash: "" });
