@@ -26,7 +26,6 @@ import {
   RUNTIMES,
   type NodeTarget,
   type PythonTarget,
-  type Target,
 } from "./target.js";
 
 export interface BuildOptions {
@@ -130,7 +129,8 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   } else {
     // From here until the new zip is written, the folder no longer matches any recorded key.
     await forgetRecordedKey(output);
-    warnings.push(...(await install(o, manager, ctx, target, layerDir)));
+    if (target.language === "nodejs") await installNode(ctx, target, layerDir);
+    else if (manager) warnings.push(...(await installPython(o, manager, ctx, target, layerDir)));
   }
 
   const includePycache = o.compileBytecode;
@@ -155,15 +155,15 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   };
 }
 
-async function install(o: BuildOptions, manager: PythonManager | undefined, ctx: LockContext, target: Target, layerDir: string): Promise<string[]> {
-  if (manager === undefined || target.language === "nodejs") {
-    return replaceWithFresh(layerDir, async (fresh) => {
-      const nodejsDir = join(fresh, "nodejs");
-      await mkdir(nodejsDir);
-      await npmInstall(ctx, target as NodeTarget, nodejsDir);
-      return [];
-    });
-  }
+function installNode(ctx: LockContext, target: NodeTarget, layerDir: string): Promise<void> {
+  return replaceWithFresh(layerDir, async (fresh) => {
+    const nodejsDir = join(fresh, "nodejs");
+    await mkdir(nodejsDir);
+    await npmInstall(ctx, target, nodejsDir);
+  });
+}
+
+async function installPython(o: BuildOptions, manager: PythonManager, ctx: LockContext, target: PythonTarget, layerDir: string): Promise<string[]> {
   const exported = await manager.exportRequirements(ctx);
   const work = await mkdtemp(join(tmpdir(), "sam-layer-build-"));
   try {
@@ -180,7 +180,7 @@ async function install(o: BuildOptions, manager: PythonManager | undefined, ctx:
         warnings.push(`${ctx.shown} locks no packages for ${target.runtime} ${target.architecture}: the layer is empty`);
       } else {
         o.log(`installing ${reqs.kept.length} package${reqs.kept.length === 1 ? "" : "s"} with pip`);
-        await pipInstall({ python: o.python, target: target as PythonTarget, requirementsFile, dest, noDeps: manager.name !== "pip", shown: ctx.shown });
+        await pipInstall({ python: o.python, target, requirementsFile, dest, noDeps: manager.name !== "pip", shown: ctx.shown });
       }
       if (manager.name === "pip") warnings.push(...(await unpinned(reqs.kept, dest, ctx.shown)));
       if (o.compileBytecode) {
