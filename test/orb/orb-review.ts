@@ -404,6 +404,23 @@ export function checkExamples(orb: Mapping, orbRef: string, version: string): st
   return problems;
 }
 
+/** A workflow job's arguments once for each combination of its matrix parameters (once if it has none). */
+export function expandMatrix(args: Mapping): Mapping[] {
+  const { matrix, ...rest } = args;
+  const parameters = Object.entries(mapping(mapping(matrix).parameters));
+  return parameters.reduce<Mapping[]>(
+    (combos, [name, values]) => combos.flatMap((combo) => list(values).map((value) => ({ ...combo, [name]: value }))),
+    [rest],
+  );
+}
+
+/** `<< matrix.x >>` in a string, filled in from one matrix combination. */
+export function fillMatrix(text: string, combo: Mapping): string {
+  return text.replace(/<<\s*matrix\.([A-Za-z0-9_-]+)\s*>>/g, (whole, name: string) =>
+    name in combo ? String(combo[name]) : whole,
+  );
+}
+
 /** Every `alias/job` and `alias/command` a config calls from the given orb exists there with valid arguments. */
 export function checkOrbUsage(config: Mapping, orb: Mapping, orbRef: string, where: string): string[] {
   const problems: string[] = [];
@@ -427,8 +444,11 @@ export function checkOrbUsage(config: Mapping, orb: Mapping, orbRef: string, whe
         problems.push(`${at}: the orb has no job ${ref.component}`);
         continue;
       }
-      const args = stepArgs(entry);
-      problems.push(...checkArguments(at, args, parametersOf(job), WORKFLOW_JOB_KEYS));
+      for (const args of expandMatrix(stepArgs(entry))) {
+        for (const problem of checkArguments(at, args, parametersOf(job), WORKFLOW_JOB_KEYS)) {
+          if (!problems.includes(problem)) problems.push(problem);
+        }
+      }
     }
   }
   for (const [jobName, job] of Object.entries(mapping(config.jobs))) {
