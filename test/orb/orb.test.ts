@@ -276,6 +276,29 @@ describe("the orb's components", () => {
   });
 });
 
+describe("the README's orb section", () => {
+  const readme = readFileSync(path.join(ORB_DIR, "..", "README.md"), "utf8");
+  const section = /<!-- section:orb -->([\s\S]*?)<!-- \/section:orb -->/.exec(readme)?.[1] ?? "";
+  const configs = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => YAML.parse(m[1] as string) as Mapping);
+
+  it("documents every parameter of both jobs", () => {
+    for (const name of ["build-layer", "deploy-sam"]) {
+      const part = section.slice(section.indexOf(`### \`${name}\``));
+      for (const parameter of Object.keys(parametersOf(job(orb, name)))) {
+        expect(part, `${name} ${parameter}`).toMatch(new RegExp(`^\\| [^|]*\`${parameter}\``, "m"));
+      }
+    }
+  });
+
+  it("shows a minimal and a full config that call the orb validly, on its current major version", () => {
+    expect(configs.length).toBe(2);
+    for (const config of configs) {
+      expect(mapping(config.orbs)["sam-layer"]).toBe(`${orbRef}@${version.split(".")[0]}`);
+      expect(checkOrbUsage(config, orb, orbRef, "README")).toEqual([]);
+    }
+  });
+});
+
 describe("the review checks fail on a broken orb", () => {
   it("a missing display URL or a short description", () => {
     expect(checkDisplay(broken((o) => delete mapping(o.display).source_url), PROJECT_URL)).toHaveLength(1);

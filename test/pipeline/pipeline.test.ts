@@ -77,6 +77,13 @@ describe(".circleci/config.yml and test-deploy.yml", () => {
     expect(new Set(ours.map((job) => job.job))).toEqual(new Set(["sam-layer/build-layer", "sam-layer/deploy-sam"]));
   });
 
+  it("the example app's own config calls our orb validly, on its current major version", () => {
+    const example = readConfig(join(REPO, "examples/classic-app/.circleci/config.yml"));
+    const version = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).version as string;
+    expect(mapping(example.orbs)["sam-layer"]).toBe(`${orbRef}@${version.split(".")[0]}`);
+    expect(checkOrbUsage(example, orb, orbRef, "examples/classic-app")).toEqual([]);
+  });
+
   it("checkOrbUsage catches a call our orb would refuse", () => {
     const broken = structuredClone(continued);
     const entries = mapping(mapping(broken.workflows).integration).jobs as Mapping[];
