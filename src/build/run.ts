@@ -1,6 +1,7 @@
 // Runs the package-manager tools as child processes with captured output, and turns "not on PATH"
 // into an error that says what to install.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { UserError } from "../errors.js";
 
 export interface ToolRun {
@@ -29,7 +30,9 @@ export async function runTool(command: string, args: string[], opts: ToolOptions
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.code === "ENOENT") reject(new UserError(`${command} not found on PATH; ${opts.installHint}`));
+      // spawn says ENOENT for a missing working folder too; do not blame the tool for that.
+      if (e.code === "ENOENT" && opts.cwd !== undefined && !existsSync(opts.cwd)) reject(new UserError(`cannot run ${command}: folder not found: ${opts.cwd}`));
+      else if (e.code === "ENOENT") reject(new UserError(`${command} not found on PATH; ${opts.installHint}`));
       else reject(new UserError(`cannot run ${command}: ${e.message}`));
     });
     child.on("close", (code, signal) => {
