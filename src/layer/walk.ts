@@ -1,7 +1,7 @@
 // Lists a layer folder the way the zip stores it: byte-ordered paths, normalized modes, default
 // exclusions, and symlinks replaced by what they point to (only when that stays inside the folder).
 import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
-import { join, relative, resolve, sep } from "node:path";
+import { relative, resolve, sep } from "node:path";
 import { UserError } from "../errors.js";
 import { excludeMatcher, layerExcludes, type ExcludeTest } from "./excludes.js";
 import { fsFailure } from "./fs-error.js";
@@ -39,10 +39,18 @@ export function zipName(e: Pick<LayerEntry, "path" | "type">): string {
   return e.type === "directory" ? `${e.path}/` : e.path;
 }
 
-/** Byte order of the UTF-8 names (plain string order differs beyond the BMP). */
+/**
+ * Byte order of the UTF-8 names. JS string order (UTF-16 code units) is the same order unless a
+ * name holds a surrogate pair or a character from U+E000 up, so only then are bytes compared.
+ */
 export function sortEntries<T extends Pick<LayerEntry, "path" | "type">>(entries: T[]): T[] {
-  const keyed = entries.map((e) => ({ e, k: Buffer.from(zipName(e), "utf8") }));
-  keyed.sort((a, b) => Buffer.compare(a.k, b.k));
+  const keyed = entries.map((e) => ({ e, name: zipName(e) }));
+  if (keyed.some((x) => /[\uD800-\uFFFF]/.test(x.name))) {
+    const bytes = keyed.map((x) => ({ e: x.e, k: Buffer.from(x.name, "utf8") }));
+    bytes.sort((a, b) => Buffer.compare(a.k, b.k));
+    return bytes.map((x) => x.e);
+  }
+  keyed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return keyed.map((x) => x.e);
 }
 
@@ -86,7 +94,7 @@ class Walker {
     for (const d of dirents) {
       const name = d.name;
       const rel = relDir ? `${relDir}/${name}` : name;
-      const abs = join(absDir, name);
+      const abs = `${absDir}${sep}${name}`; // absDir is absolute and normalized already
       if (d.isDirectory()) {
         // Folders need no stat: their entries carry no time, size or content.
         if (this.excluded(rel, true)) continue;
