@@ -1,6 +1,7 @@
 // The cache key of a layer build, and the copy of it kept beside the zip (`<output>.key`): the key
 // the layer folder and zip there were built for, so a CI cache restore can skip the install.
-import { readFile, rename, rm, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { UserError } from "../errors.js";
 import { dirname } from "node:path";
 import { computeKey } from "../key.js";
 import { fsFailure } from "../layer/fs-error.js";
@@ -39,8 +40,21 @@ export async function readRecordedKey(output: string): Promise<string | undefine
   }
 }
 
-/** Temp file + rename: a half-written key must never match. */
+/**
+ * Temp file + rename: a half-written key must never match. Not for a device or pipe (say
+ * `--write-key /dev/null`): renaming over that would replace the device itself, so it is written to.
+ */
 export async function writeKeyFile(path: string, key: string): Promise<void> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing?.isDirectory()) throw new UserError(`cannot write ${path}: is a folder`);
+  if (existing && !existing.isFile()) {
+    try {
+      await writeFile(path, `${key}\n`);
+      return;
+    } catch (err) {
+      throw fsFailure("cannot write", path, err);
+    }
+  }
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     await mkdir(dirname(path), { recursive: true });

@@ -1,8 +1,9 @@
 // `sam-layer build` through the bundled CLI: what a CI log shows, --json, and usage errors.
-import { readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { lstatSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { app, cli, scratch } from "./helpers.js";
+import { app, CLI, cli, scratch, sh } from "./helpers.js";
 
 const root = scratch("build-cli");
 let dir: string;
@@ -45,6 +46,24 @@ describe("sam-layer build (CLI)", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^app\/build\/deps\.zip: created/m);
     expect(readFileSync(join(dir, "build/deps.zip.key"), "utf8")).toMatch(/^[0-9a-f]{64}\n$/);
+  });
+
+  it("writes the key into a pipe or device instead of replacing it (--write-key /dev/null)", async () => {
+    // a FIFO stands in for /dev/null: a rename over it would leave a regular file in its place
+    const fifo = join(root, "key.fifo");
+    sh("mkfifo", [fifo]);
+    const reader = spawn("cat", [fifo], { stdio: ["ignore", "pipe", "inherit"] });
+    let read = "";
+    reader.stdout.on("data", (b: Buffer) => (read += b.toString()));
+    const closed = new Promise((done) => reader.on("close", done));
+    const r = spawnSync("node", [CLI, "build", "--runtime", "python3.12", "--write-key", fifo], { cwd: dir, encoding: "utf8" });
+    // with the pipe replaced, nothing ever writes to it: stop the reader rather than wait forever
+    const timer = setTimeout(() => reader.kill(), 5000);
+    await closed;
+    clearTimeout(timer);
+    expect(r.status).toBe(0);
+    expect(read).toMatch(/^[0-9a-f]{64}\n$/);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
   });
 
   it("exits 2 with one line on usage errors", () => {
