@@ -30,20 +30,20 @@ export const zipCommand: CommandModule<object, ZipArgs> = {
       .positional("layer-dir", { type: "string", demandOption: true, describe: "the folder to zip (its content becomes /opt)" })
       .option("output", { alias: "o", type: "string", demandOption: true, describe: "the zip to write (outside the layer folder)" })
       .option("level", { type: "number", default: DEFAULT_LEVEL, describe: "deflate level 0-9 (part of the bytes)" })
-      .option("exclude", { type: "string", array: true, default: [], describe: "leave out paths matching GLOB (repeatable)" })
+      .option("exclude", {
+        type: "string",
+        array: true,
+        default: [],
+        describe: `leave out paths matching GLOB (repeatable; "name" at any depth, "a/b" from the top, "dir/" folders only). Left out by default: ${DEFAULT_EXCLUDES.join(" ")}`,
+      })
       .option("include-pycache", { type: "boolean", default: false, describe: "keep __pycache__/ and *.pyc" })
       .option("engine", {
         choices: ["builtin", "infozip"] as const,
         default: "builtin" as const,
-        describe: "infozip: the classic `zip -r -u -X` recipe (exit 12 = nothing to do), not deterministic",
+        describe: "infozip: run the classic `zip -r -u -X` (exit 12 = nothing to do; not deterministic)",
       })
       .option("json", { type: "boolean", default: false, describe: "print the result as JSON" })
-      .epilogue(
-        `Left out by default: ${DEFAULT_EXCLUDES.join(", ")} (--include-pycache keeps the first two). ` +
-          "A GLOB without '/' matches a name at any depth; with '/' it matches the path from the layer folder; " +
-          "a trailing '/' matches folders only. Dates are 1980-01-01 00:00 UTC, or SOURCE_DATE_EPOCH when set. " +
-          "Symlinks are stored as what they point to; links leaving the folder are refused.",
-      ) as never,
+      .epilogue("Dates 1980-01-01 (or SOURCE_DATE_EPOCH), modes 644/755, sorted entries: same folder content, same bytes.") as never,
   handler: async (args) => {
     const opts = {
       dir: args["layer-dir"],

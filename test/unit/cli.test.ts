@@ -14,3 +14,19 @@ describe("bundled cli", () => {
     expect(r.status).toBe(2);
   });
 });
+
+describe("bundled cli: zip, hash, diff, key", () => {
+  it("lists the default excludes in `zip --help`", () => {
+    const out = execFileSync("node", [BIN, "zip", "--help"], { encoding: "utf8" }).replace(/\s+/g, " ");
+    expect(out).toContain("Left out by default: __pycache__/ *.pyc .DS_Store");
+    expect(out).toContain("--include-pycache");
+  });
+
+  it("names a missing positional as a usage error (exit 2)", () => {
+    for (const cmd of [["zip"], ["hash"], ["diff", "a.zip"], ["key"]]) {
+      const r = spawnSync("node", [BIN, ...cmd], { encoding: "utf8" });
+      expect(r.status, cmd.join(" ")).toBe(2);
+      expect(r.stderr, cmd.join(" ")).toMatch(/^sam-layer: Not enough non-option arguments|^sam-layer: Missing required argument/);
+    }
+  });
+});
