@@ -138,7 +138,11 @@ function buildSteps(): Step[] {
       name: "Restore the package download cache",
       keys: [`${DOWNLOAD_CACHE_PREFIX}{{ checksum "${CACHE_KEY_FILE}" }}`, DOWNLOAD_CACHE_PREFIX],
     }),
-    scriptStep("Install the package manager", "install-pkg-tool.sh", paramEnv("helper", "app-dir", "pkg-manager", "lockfile")),
+    scriptStep(
+      "Install the package manager",
+      "install-pkg-tool.sh",
+      paramEnv("helper", "app-dir", "pkg-manager", "lockfile", "runtime"),
+    ),
     scriptStep("Build the layer", "build-layer.sh", buildEnv()),
     new Save({
       name: "Save the layer folder and zip",

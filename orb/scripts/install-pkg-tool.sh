@@ -3,7 +3,7 @@
 # (pip and npm come with the cimg/python:*-node image). With pkg-manager auto the helper itself
 # says which one it detected, so detection lives in one place. A missing tool is installed at a
 # pinned version into its own virtualenv; only its executable is linked into ~/.sam-layer/bin.
-# Reads: PARAM_HELPER PARAM_APP_DIR PARAM_PKG_MANAGER PARAM_LOCKFILE
+# Reads: PARAM_HELPER PARAM_APP_DIR PARAM_PKG_MANAGER PARAM_LOCKFILE PARAM_RUNTIME
 set -euo pipefail
 
 PIPENV_VERSION=2026.10.3
@@ -14,7 +14,14 @@ UV_VERSION=0.13.8
 manager=${PARAM_PKG_MANAGER:?install-pkg-tool: PARAM_PKG_MANAGER is required}
 if [[ "$manager" == "auto" ]]; then
   read -r -a helper <<<"${PARAM_HELPER:?install-pkg-tool: PARAM_HELPER is required}"
-  args=(build --app-dir "${PARAM_APP_DIR:?install-pkg-tool: PARAM_APP_DIR is required}" --pkg-manager auto --json)
+  # The runtime too: it decides which language's lockfiles count, exactly as in the build step.
+  args=(
+    build
+    --app-dir "${PARAM_APP_DIR:?install-pkg-tool: PARAM_APP_DIR is required}"
+    --pkg-manager auto
+    --runtime "${PARAM_RUNTIME:?install-pkg-tool: PARAM_RUNTIME is required}"
+    --json
+  )
   if [[ -n "${PARAM_LOCKFILE:-}" ]]; then
     args+=(--lockfile "$PARAM_LOCKFILE")
   fi

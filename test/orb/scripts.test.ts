@@ -185,7 +185,7 @@ describe("install-pkg-tool.sh", () => {
     const appDir = join(work, "detect-app");
     await mkdir(appDir, { recursive: true });
     await writeFile(join(appDir, "requirements.txt"), "six==1.16.0\n");
-    const env = { ...process.env, PARAM_HELPER: LOCAL_HELPER, PARAM_APP_DIR: appDir, PARAM_LOCKFILE: "" };
+    const env = { ...process.env, PARAM_HELPER: LOCAL_HELPER, PARAM_APP_DIR: appDir, PARAM_LOCKFILE: "", PARAM_RUNTIME: "python3.12" };
     const pip = await runScript("install-pkg-tool.sh", { ...env, PARAM_PKG_MANAGER: "pip" });
     expect(pip.stdout).toContain("pip comes with the image");
     const auto = await runScript("install-pkg-tool.sh", { ...env, PARAM_PKG_MANAGER: "auto" });
@@ -200,6 +200,12 @@ describe("install-pkg-tool.sh", () => {
     });
     expect(pipenv.stdout).toContain("the helper detected pipenv");
     expect(pipenv.stdout).toContain(`using ${join(VENV_BIN, "pipenv")}`);
+
+    // With a Node.js runtime only package-lock.json counts, as in the build step.
+    await writeFile(join(appDir, "package.json"), JSON.stringify({ name: "layer", version: "1.0.0" }));
+    await writeFile(join(appDir, "package-lock.json"), JSON.stringify({ name: "layer", lockfileVersion: 3, packages: {} }));
+    const npm = await runScript("install-pkg-tool.sh", { ...env, PARAM_PKG_MANAGER: "auto", PARAM_RUNTIME: "nodejs22.x" });
+    expect(npm.stdout).toContain("the helper detected npm");
   });
 
   it("refuses an unknown package manager", async () => {
