@@ -1,7 +1,9 @@
 // Starts test/support/moto-launcher.py (a patched moto server on 127.0.0.1, free port) for one test
 // file and stops it by PID. `env` is what every AWS tool run against it needs.
 import { spawn, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { REPO, VENV_BIN } from "./run.js";
 
 export const REGION = "us-east-1";
@@ -16,7 +18,7 @@ export interface MotoServer {
 
 const READY = /moto-launcher: listening on http:\/\/127\.0\.0\.1:(\d+) pid=(\d+)/;
 
-export function awsEnvironment(endpoint: string): NodeJS.ProcessEnv {
+export function awsEnvironment(endpoint: string, emptyConfig: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
     PATH: `${VENV_BIN}:${process.env.PATH ?? ""}`,
@@ -27,9 +29,10 @@ export function awsEnvironment(endpoint: string): NodeJS.ProcessEnv {
     AWS_REGION: REGION,
     // Honoured by awscli >= 1.29 for every client, including `cloudformation package`'s S3 uploads.
     AWS_ENDPOINT_URL: endpoint,
-    // Never read the developer's own AWS profile or any instance metadata.
-    AWS_CONFIG_FILE: "/dev/null",
-    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    // Never read the developer's own AWS profile or any instance metadata. (An empty file of our
+    // own, not /dev/null: a tool that writes a file atomically can replace /dev/null.)
+    AWS_CONFIG_FILE: emptyConfig,
+    AWS_SHARED_CREDENTIALS_FILE: emptyConfig,
     AWS_EC2_METADATA_DISABLED: "true",
     AWS_PAGER: "",
     SAM_CLI_TELEMETRY: "0",
@@ -83,11 +86,17 @@ export async function startMoto({ stock = false, timeoutMs = 30_000 }: StartOpti
   const answer = await fetch(`http://127.0.0.1:${port}/moto-api/data.json`);
   if (!answer.ok) throw new Error(`moto on port ${port} answered ${answer.status}`);
 
+  const configDir = await mkdtemp(join(tmpdir(), "sam-layer-aws-config-"));
+  const emptyConfig = join(configDir, "empty");
+  await writeFile(emptyConfig, "");
   return {
     endpoint,
     pid: child.pid!,
-    env: awsEnvironment(endpoint),
-    stop: () => stopByPid(child),
+    env: awsEnvironment(endpoint, emptyConfig),
+    stop: async () => {
+      await stopByPid(child);
+      await rm(configDir, { recursive: true, force: true });
+    },
   };
 }
 
