@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Publishes the helper to npm: builds the bundle, then `npm publish`. The token stays in the
-# environment: ~/.npmrc names ${NPM_TOKEN}, which npm expands itself. DRY_RUN=true only shows
-# what would be published (no token needed).
+# Publishes the helper (package.json's "files": the bundle built by `npm run build` before) to
+# npm. The token stays in the environment: ~/.npmrc names ${NPM_TOKEN}, which npm expands itself.
+# DRY_RUN=true only shows what would be published (no token needed).
 set -euo pipefail
 
-npm run build
+if [[ ! -f dist/sam-layer.mjs ]]; then
+  echo "npm-publish: dist/sam-layer.mjs is missing; run npm run build first" >&2
+  exit 1
+fi
 if [[ "${DRY_RUN:-false}" == "true" ]]; then
   npm publish --dry-run
   exit 0

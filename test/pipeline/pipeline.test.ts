@@ -2,7 +2,8 @@
 // files parse, every job a workflow names exists, every call into our orb exists there with valid
 // parameters, the integration matrix covers each package manager on both architectures, and the
 // release publishes the helper to npm before the orb.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
@@ -195,13 +196,14 @@ describe("the integration tests with the dev orb", () => {
 
   it("cover every package manager: the helper detects each app's manager", async () => {
     const detected = new Map<string, string>();
+    const keyFile = join(mkdtempSync(join(tmpdir(), "sam-layer-pipeline-")), "cache-key");
     for (const job of firsts) {
       const appDir = String(job.args["app-dir"]);
       if (detected.has(appDir)) continue;
       expect(existsSync(join(REPO, appDir)), appDir).toBe(true);
       const { stdout } = await run(
         "node",
-        ["dist/sam-layer.mjs", "build", "--app-dir", appDir, "--runtime", String(job.args.runtime ?? "python3.12"), "--write-key", "/dev/null", "--json"],
+        ["dist/sam-layer.mjs", "build", "--app-dir", appDir, "--runtime", String(job.args.runtime ?? "python3.12"), "--write-key", keyFile, "--json"],
         { cwd: REPO },
       );
       detected.set(appDir, (JSON.parse(stdout) as { pkgManager: string }).pkgManager);
@@ -248,6 +250,7 @@ describe("the release", () => {
     expect(runCommands(continued, "release-npm")).toEqual([
       "bash .circleci/scripts/check-release-version.sh",
       "npm ci --no-audit --no-fund",
+      "npm run build",
       "bash .circleci/scripts/npm-publish.sh",
     ]);
     expect(runCommands(continued, "release-orb")).toEqual([
