@@ -100,3 +100,16 @@ describe("walkLayer", () => {
     await expect(walkLayer(join(root, "nope"))).rejects.toThrow(/layer folder not found: .*nope/);
   });
 });
+
+describe("exclude patterns", () => {
+  it("answer like picomatch for the shortcut forms (plain names, *.ext)", async () => {
+    const { excludeMatcher } = await import("../../src/layer/excludes.js");
+    const picomatch = (await import("picomatch")).default;
+    const names = ["x.pyc", ".pyc", "a.pyc.bak", "pyc", "__pycache__", "__pycache__x", ".DS_Store", "DS_Store", "a.so", "tests", "test"];
+    for (const pattern of ["*.pyc", "__pycache__", ".DS_Store", "*.so", "tests", "te?t", "*.{so,pyc}"]) {
+      const ours = excludeMatcher([pattern]);
+      const theirs = picomatch(pattern, { dot: true });
+      for (const n of names) expect(ours(`dir/${n}`, false), `${pattern} vs ${n}`).toBe(theirs(n));
+    }
+  });
+});
