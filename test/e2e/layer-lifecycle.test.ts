@@ -144,6 +144,7 @@ describe("classic app, six CI runs: a new layer version only when dependencies c
 
     expect(s.cacheHit).toBe(false);
     expect(s.md5).toBe(steps[1]!.samLayer.md5);
+    expect(s.s3KeyBy).toEqual({ sam: s.md5, awscli: s.md5 });
     expect(s.plan).toMatch(UNCHANGED);
     expect(s.plan).not.toMatch(CHANGED);
     expect(s.newVersions).toBe(0);
@@ -185,6 +186,7 @@ describe("classic app, six CI runs: a new layer version only when dependencies c
     const socks = (entries: string[]) => entries.filter((e) => /^python\/(socks\.py|sockshandler\.py|PySocks-)/.test(e));
     expect(socks(zipEntries(steps[4]!.samLayer.zip)).length).toBeGreaterThanOrEqual(3);
     expect(socks(zipEntries(s.zip))).toEqual([]);
+    expect(s.s3KeyBy).toEqual({ sam: s.md5, awscli: s.md5 });
     expect(s.plan).toMatch(CHANGED);
     expect(s.newVersions).toBe(1);
     expect(await versionNumbers(samLayer)).toEqual([1, 2, 3]);

@@ -66,8 +66,14 @@ abstract class Pipeline {
     return dir;
   }
 
-  protected async versionCount(): Promise<number> {
-    return (await listLayerVersions(this.o.env, this.o.layerName)).length;
+  private versionsSeen = 0;
+
+  /** Versions the endpoint published since the last call (the layer's versions, read back). */
+  protected async newVersionsSinceLastLook(): Promise<number> {
+    const count = (await listLayerVersions(this.o.env, this.o.layerName)).length;
+    const published = count - this.versionsSeen;
+    this.versionsSeen = count;
+    return published;
   }
 
   /** One CI run: fresh checkout, cache, build, package, deploy. */
@@ -111,7 +117,6 @@ export class SamLayerPipeline extends Pipeline {
 
   async redeploy(packaged: string): Promise<{ plan: string; newVersions: number }> {
     const { env, appDir, bucket, stack } = this.o;
-    const before = await this.versionCount();
     const plan = await runOrbScript(
       "layer-plan",
       { stack_name: stack, packaged_template: packaged, region: REGION },
@@ -130,7 +135,7 @@ export class SamLayerPipeline extends Pipeline {
       },
       env,
     );
-    return { plan: plan.stdout, newVersions: (await this.versionCount()) - before };
+    return { plan: plan.stdout, newVersions: await this.newVersionsSinceLastLook() };
   }
 }
 
@@ -159,9 +164,8 @@ export class ClassicPipeline extends Pipeline {
   }
 
   async redeploy(packaged: string): Promise<{ plan: string; newVersions: number }> {
-    const before = await this.versionCount();
     await cloudformationDeploy(this.o.env, this.o.stack, packaged);
-    return { plan: "", newVersions: (await this.versionCount()) - before };
+    return { plan: "", newVersions: await this.newVersionsSinceLastLook() };
   }
 }
 
