@@ -2,7 +2,7 @@
 // files parse, every job a workflow names exists, every call into our orb exists there with valid
 // parameters, the integration matrix covers each package manager on both architectures, and the
 // release publishes the helper to npm before the orb.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -196,7 +196,8 @@ describe("the integration tests with the dev orb", () => {
 
   it("cover every package manager: the helper detects each app's manager", async () => {
     const detected = new Map<string, string>();
-    const keyFile = join(mkdtempSync(join(tmpdir(), "sam-layer-pipeline-")), "cache-key");
+    const keyDir = mkdtempSync(join(tmpdir(), "sam-layer-pipeline-"));
+    const keyFile = join(keyDir, "cache-key");
     for (const job of firsts) {
       const appDir = String(job.args["app-dir"]);
       if (detected.has(appDir)) continue;
@@ -208,6 +209,7 @@ describe("the integration tests with the dev orb", () => {
       );
       detected.set(appDir, (JSON.parse(stdout) as { pkgManager: string }).pkgManager);
     }
+    rmSync(keyDir, { recursive: true, force: true });
     expect([...detected.values()].sort()).toEqual(["npm", "pip", "pipenv", "poetry", "uv"]);
   });
 
