@@ -11,18 +11,29 @@ export type DigestEntry = Pick<LayerEntry, "path" | "type" | "mode" | "size"> & 
  * sha256 over every entry in zip order: path, type, normalized mode, size, content hash. Fields end
  * with NUL, which no path can contain, so no two listings share an encoding.
  */
-export function contentDigest(entries: readonly DigestEntry[]): string {
-  const h = createHash("sha256");
-  h.update("sam-layer-digest/1\0");
+export class DigestBuilder {
+  private readonly h = createHash("sha256").update("sam-layer-digest/1\0");
   // Fed in batches: one update per entry costs more than hashing the bytes.
-  let batch: string[] = [];
-  for (const e of entries) {
-    batch.push(`${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.size}\0${e.hash}\0`);
-    if (batch.length === 1024) {
-      h.update(batch.join(""));
-      batch = [];
-    }
+  private batch: string[] = [];
+
+  add(e: DigestEntry): void {
+    this.batch.push(`${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.size}\0${e.hash}\0`);
+    if (this.batch.length === 1024) this.flush();
   }
-  h.update(batch.join(""));
-  return h.digest("hex");
+
+  digest(): string {
+    this.flush();
+    return this.h.digest("hex");
+  }
+
+  private flush(): void {
+    this.h.update(this.batch.join(""));
+    this.batch = [];
+  }
+}
+
+export function contentDigest(entries: readonly DigestEntry[]): string {
+  const b = new DigestBuilder();
+  for (const e of entries) b.add(e);
+  return b.digest();
 }

@@ -8,7 +8,7 @@ import { closeSync, openSync, readSync } from "node:fs";
 import zlib from "node:zlib";
 import type { FileHandle } from "node:fs/promises";
 import { UserError } from "../errors.js";
-import { contentDigest, type DigestEntry } from "../layer/digest.js";
+import { DigestBuilder } from "../layer/digest.js";
 import { fsFailure } from "../layer/fs-error.js";
 import { zipName, type LayerEntry } from "../layer/walk.js";
 import { centralHeader, endRecords, localHeader, METHOD_DEFLATE, METHOD_STORE, type DosDateTime, type EntryRecord } from "./format.js";
@@ -55,58 +55,86 @@ interface Prepared {
 
 export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], params: ZipWriteParams): Promise<ZipWriteResult> {
   const out = new Output(fh);
-  const records: EntryRecord[] = [];
+  const table = new EntryTable(entries.length);
   const hashes: string[] = [];
+  const digest = new DigestBuilder();
   const ahead = new ReadAhead(entries, params.level);
   try {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
       const name = Buffer.from(zipName(e), "utf8");
       const offset = out.position;
+      let rec: EntryRecord;
+      let hash = "";
       if (e.type === "directory") {
-        const rec = { name, directory: true, mode: e.mode, method: METHOD_STORE, crc: 0, compressedSize: 0, size: 0, offset };
+        rec = { name, directory: true, mode: e.mode, method: METHOD_STORE, crc: 0, compressedSize: 0, size: 0, offset };
         await out.append(localHeader(rec, params.dos));
-        records.push(rec);
-        hashes.push("");
         ahead.pump(i + 1);
-        continue;
-      }
-      if (e.size <= INLINE_MAX) {
-        const p = prepareInline(e, params.level);
-        const rec = { name, directory: false, mode: e.mode, method: p.method, crc: p.crc, compressedSize: p.data.length, size: e.size, offset };
+      } else if (e.size > WHOLE_FILE_MAX) {
+        ahead.pump(i + 1);
+        ({ record: rec, hash } = await streamFile(out, e, name, offset, params));
+      } else {
+        const inline = e.size <= INLINE_MAX;
+        const p = inline ? prepareInline(e, params.level) : await ahead.take(i);
+        rec = { name, directory: false, mode: e.mode, method: p.method, crc: p.crc, compressedSize: p.data.length, size: e.size, offset };
+        hash = p.hash;
         await out.append(localHeader(rec, params.dos));
         await out.append(p.data);
-        records.push(rec);
-        hashes.push(p.hash);
-        if (i % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        continue;
+        if (inline && i % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      if (e.size > WHOLE_FILE_MAX) {
-        ahead.pump(i + 1);
-        const rec = await streamFile(out, e, name, offset, params);
-        records.push(rec.record);
-        hashes.push(rec.hash);
-        continue;
-      }
-      const p = await ahead.take(i);
-      const rec = { name, directory: false, mode: e.mode, method: p.method, crc: p.crc, compressedSize: p.data.length, size: e.size, offset };
-      await out.append(localHeader(rec, params.dos));
-      await out.append(p.data);
-      records.push(rec);
-      hashes.push(p.hash);
+      table.set(i, rec);
+      hashes.push(hash);
+      digest.add({ path: e.path, type: e.type, mode: e.mode, size: e.size, hash });
     }
   } finally {
     await ahead.drain();
   }
 
   const cdOffset = out.position;
-  for (const rec of records) await out.append(centralHeader(rec, params.dos));
+  for (let i = 0; i < entries.length; i++) await out.append(centralHeader(table.get(i, entries[i]!), params.dos));
   const cdSize = out.position - cdOffset;
-  const digestEntries: DigestEntry[] = entries.map((e, i) => ({ path: e.path, type: e.type, mode: e.mode, size: e.size, hash: hashes[i]! }));
-  const digest = contentDigest(digestEntries);
-  await out.append(endRecords(records.length, cdOffset, cdSize, Buffer.from(params.comment(digest), "utf8")));
+  const contentDigest = digest.digest();
+  await out.append(endRecords(entries.length, cdOffset, cdSize, Buffer.from(params.comment(contentDigest), "utf8")));
   const sums = await out.finish();
-  return { digest, hashes, ...sums };
+  return { digest: contentDigest, hashes, ...sums };
+}
+
+/**
+ * What the central directory needs of each entry, kept in typed arrays (~25 bytes an entry, the
+ * name is rebuilt from the entry): memory stays flat for layers of many thousand files.
+ */
+class EntryTable {
+  private readonly offset: Float64Array;
+  private readonly compressedSize: Float64Array;
+  private readonly crc: Uint32Array;
+  private readonly method: Uint8Array;
+
+  constructor(n: number) {
+    this.offset = new Float64Array(n);
+    this.compressedSize = new Float64Array(n);
+    this.crc = new Uint32Array(n);
+    this.method = new Uint8Array(n);
+  }
+
+  set(i: number, r: EntryRecord): void {
+    this.offset[i] = r.offset;
+    this.compressedSize[i] = r.compressedSize;
+    this.crc[i] = r.crc;
+    this.method[i] = r.method;
+  }
+
+  get(i: number, e: LayerEntry): EntryRecord {
+    return {
+      name: Buffer.from(zipName(e), "utf8"),
+      directory: e.type === "directory",
+      mode: e.mode,
+      method: this.method[i]!,
+      crc: this.crc[i]!,
+      compressedSize: this.compressedSize[i]!,
+      size: e.type === "directory" ? 0 : e.size,
+      offset: this.offset[i]!,
+    };
+  }
 }
 
 /**
