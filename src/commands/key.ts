@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import type { CommandModule } from "yargs";
 import { UserError } from "../errors.js";
 import { computeKey } from "../key.js";
@@ -24,15 +26,29 @@ export const keyCommand: CommandModule<object, KeyArgs> = {
     const key = await computeKey(args.lockfiles.map(String), args.extra.map(String));
     if (args.write !== undefined) {
       if (args.write === "") throw new UserError("--write needs a file name", 2);
-      const { replaceAtomically } = await import("../zip/atomic.js");
-      try {
-        await replaceAtomically(args.write, async (fh) => {
-          await fh.writeFile(`${key}\n`);
-        });
-      } catch (err) {
-        throw fsFailure("cannot write", args.write, err);
-      }
+      await writeKey(args.write, key);
     }
     process.stdout.write(args.json ? `${JSON.stringify({ key, file: args.write ?? null })}\n` : `${key}\n`);
   },
 };
+
+/**
+ * A regular file is replaced atomically; a device or pipe (`--write /dev/stdout`) is written to,
+ * never renamed over (as root, a rename would replace /dev/null itself).
+ */
+async function writeKey(file: string, key: string): Promise<void> {
+  const existing = statSync(file, { throwIfNoEntry: false });
+  if (existing?.isDirectory()) throw new UserError(`--write names a folder: ${file}`, 2);
+  try {
+    if (existing && !existing.isFile()) {
+      await writeFile(file, `${key}\n`);
+      return;
+    }
+    const { replaceAtomically } = await import("../zip/atomic.js");
+    await replaceAtomically(file, async (fh) => {
+      await fh.writeFile(`${key}\n`);
+    });
+  } catch (err) {
+    throw fsFailure("cannot write", file, err);
+  }
+}

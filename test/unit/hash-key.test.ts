@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { hashLayer } from "../../src/hash.js";
@@ -85,6 +85,11 @@ describe("key", () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toBe(`sam-layer: lockfile not found: ${join(work, "poetry.lock")}\n`);
     expect(runCli(["key"]).status).toBe(2);
+    // A device is written to, not replaced (as root a rename would swap out /dev/null itself).
+    const devNull = statSync("/dev/null");
+    expect(runCli(["key", lock, "--write", "/dev/null"]).status).toBe(0);
+    expect(statSync("/dev/null").isCharacterDevice()).toBe(true);
+    expect(statSync("/dev/null").ino).toBe(devNull.ino);
     expect(runCli(["key", work]).stderr).toBe(`sam-layer: lockfile is a folder, not a file: ${work}\n`);
   });
 });
