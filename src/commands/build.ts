@@ -1,9 +1,7 @@
 import type { CommandModule } from "yargs";
 import { relative } from "node:path";
-import { buildLayer } from "../build/index.js";
 import { MANAGERS, type ManagerName } from "../build/detect.js";
 import { UNZIPPED_LIMIT_MB } from "../build/limits.js";
-import { formatBuild } from "../build/report.js";
 import { ARCHITECTURES, RUNTIMES } from "../build/target.js";
 
 interface BuildArgs {
@@ -48,6 +46,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option("json", { type: "boolean", default: false, describe: "print one JSON object" }),
   handler: async (a) => {
     const say = (line: string) => (a.json ? process.stderr : process.stdout).write(`${line}\n`);
+    const { buildLayer } = await import("../build/index.js");
+    const { formatBuild } = await import("../build/report.js");
     const result = await buildLayer({
       appDir: a["app-dir"],
       pkgManager: a["pkg-manager"],

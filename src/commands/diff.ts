@@ -1,6 +1,6 @@
 import type { CommandModule } from "yargs";
 import { UserError } from "../errors.js";
-import { diffLayers, diffReport, type LayerDiff } from "../diff/index.js";
+import type { LayerDiff } from "../diff/index.js";
 
 interface DiffArgs {
   old: string;
@@ -18,6 +18,7 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
       .option("json", { type: "boolean", default: false, describe: "print the result as JSON" })
       .example("$0 diff deployed.zip layer.zip", "e.g. `~ requests 2.20.0 -> 2.21.0 in python (5 changed files)`") as never,
   handler: async (args) => {
+    const { diffLayers, diffReport } = await import("../diff/index.js");
     let d: LayerDiff;
     try {
       d = await diffLayers(args.old, args.new);

@@ -1,5 +1,5 @@
 import type { CommandModule } from "yargs";
-import { hashLayer, type HashResult } from "../hash.js";
+import type { HashResult } from "../hash.js";
 
 interface HashArgs {
   path: string;
@@ -26,6 +26,7 @@ export const hashCommand: CommandModule<object, HashArgs> = {
       .example("$0 hash layer.zip", "digest, md5 and CodeSha256 of a zip")
       .example("$0 hash layer/", "the digest `zip` would record for this folder") as never,
   handler: async (args) => {
+    const { hashLayer } = await import("../hash.js");
     const r = await hashLayer(args.path, { exclude: args.exclude.map(String), includePycache: args["include-pycache"] });
     process.stdout.write(args.json ? `${JSON.stringify(r)}\n` : `${hashLines(r)}\n`);
   },

@@ -2,7 +2,6 @@ import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import type { CommandModule } from "yargs";
 import { UserError } from "../errors.js";
-import { computeKey } from "../key.js";
 import { fsFailure } from "../layer/fs-error.js";
 
 interface KeyArgs {
@@ -23,6 +22,7 @@ export const keyCommand: CommandModule<object, KeyArgs> = {
       .option("json", { type: "boolean", default: false, describe: "print the result as JSON" })
       .example("$0 key Pipfile.lock --extra python3.12 --extra arm64 --write .layer-key", "") as never,
   handler: async (args) => {
+    const { computeKey } = await import("../key.js");
     const key = await computeKey(args.lockfiles.map(String), args.extra.map(String));
     if (args.write !== undefined) {
       if (args.write === "") throw new UserError("--write needs a file name", 2);

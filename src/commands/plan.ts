@@ -1,5 +1,4 @@
 import type { CommandModule } from "yargs";
-import { formatPlan, planFromFiles } from "../plan/index.js";
 
 interface PlanArgs {
   packaged: string;
@@ -22,6 +21,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       .option("json", { type: "boolean", default: false, describe: "print one JSON object" })
       .example("$0 plan packaged.yaml --deployed deployed.json --template template.yaml", ""),
   handler: async (a) => {
+    const { formatPlan, planFromFiles } = await import("../plan/index.js");
     const plan = await planFromFiles({ packaged: a.packaged, deployed: a.deployed, template: a.template });
     if (a.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
     else for (const line of formatPlan(plan, a.packaged)) process.stdout.write(`${line}\n`);

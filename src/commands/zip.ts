@@ -1,7 +1,8 @@
 import { basename } from "node:path";
 import type { CommandModule } from "yargs";
 import { DEFAULT_EXCLUDES } from "../layer/excludes.js";
-import { DEFAULT_LEVEL, zipLayer, type ZipResult } from "../zip/layer-zip.js";
+import type { ZipResult } from "../zip/layer-zip.js";
+import { DEFAULT_LEVEL } from "../zip/format.js";
 import { formatBytes } from "./output.js";
 
 interface ZipArgs {
@@ -57,6 +58,7 @@ export const zipCommand: CommandModule<object, ZipArgs> = {
       const { zipWithInfoZip } = await import("../zip/infozip.js");
       result = await zipWithInfoZip(opts);
     } else {
+      const { zipLayer } = await import("../zip/layer-zip.js");
       result = await zipLayer(opts);
     }
     process.stdout.write(args.json ? `${JSON.stringify(result)}\n` : `${zipLine(result)}\n`);

@@ -3,6 +3,9 @@
 // changes every user's zip, and so publishes a new layer version for everyone.
 import { UserError } from "../errors.js";
 
+/** Deflate level; part of the bytes, so a change is a compatibility break like any other here. */
+export const DEFAULT_LEVEL = 6;
+
 export const METHOD_STORE = 0;
 export const METHOD_DEFLATE = 8;
 

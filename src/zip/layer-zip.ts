@@ -10,7 +10,9 @@ import { fsFailure } from "../layer/fs-error.js";
 import { StatCache } from "../layer/stat-cache.js";
 import { walkLayer, type LayerEntry } from "../layer/walk.js";
 import { fileSums } from "./file-sums.js";
-import { zipTimestamp } from "./format.js";
+import { DEFAULT_LEVEL, zipTimestamp } from "./format.js";
+
+export { DEFAULT_LEVEL };
 import { readZipComment } from "./read.js";
 
 export interface ZipLayerOptions {
@@ -35,7 +37,6 @@ export interface ZipResult {
   digest: string;
 }
 
-export const DEFAULT_LEVEL = 6;
 /** Bumped only with a change to the bytes we write: it forces one rewrite of every zip. */
 const FORMAT = 1;
 
