@@ -43,7 +43,9 @@ export async function main(argv: string[]): Promise<void> {
     )
     .fail((msg, err) => {
       if (err) reportAndExit(err);
-      process.stderr.write(`sam-layer: ${msg}\n`);
+      // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): keep one.
+      const line = msg.split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
+      process.stderr.write(`sam-layer: ${line}\n`);
       process.exit(2);
     })
     .parseAsync();

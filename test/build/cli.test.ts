@@ -68,8 +68,8 @@ describe("sam-layer build (CLI)", () => {
 
   it("exits 2 with one line on usage errors", () => {
     const cases: [string[], RegExp][] = [
-      [["build", "--runtime", "python3.8"], /^sam-layer: Invalid values:/],
-      [["build", "--architecture", "aarch64"], /^sam-layer: Invalid values:/],
+      [["build", "--runtime", "python3.8"], /^sam-layer: Invalid values: Argument: runtime, Given: "python3\.8", Choices: /],
+      [["build", "--architecture", "aarch64"], /^sam-layer: Invalid values: Argument: architecture, Given: "aarch64", Choices: /],
       [["build", "--max-unzipped-mb", "0"], /^sam-layer: --max-unzipped-mb must be a positive number, got: 0$/],
       [["build", "--runtime", "nodejs22.x", "--compile-bytecode"], /^sam-layer: --compile-bytecode is for Python runtimes, not nodejs22\.x$/],
       [["build", "--layer-dir", "."], /^sam-layer: --layer-dir \. holds the app folder; build replaces that folder, so point --layer-dir at its own folder$/],
@@ -77,7 +77,8 @@ describe("sam-layer build (CLI)", () => {
     for (const [args, message] of cases) {
       const r = cli(args, dir);
       expect(r.status, args.join(" ")).toBe(2);
-      expect(r.stderr.split("\n")[0]).toMatch(message);
+      expect(r.stderr, args.join(" ")).toMatch(/^[^\n]*\n$/);
+      expect(r.stderr.trimEnd()).toMatch(message);
     }
   });
 });
