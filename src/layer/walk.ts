@@ -95,6 +95,7 @@ class Walker {
       const name = d.name;
       const rel = relDir ? `${relDir}/${name}` : name;
       const abs = `${absDir}${sep}${name}`; // absDir is absolute and normalized already
+      if (name.includes("\uFFFD") && this.undecodable(absDir, abs, rel, d)) continue;
       if (d.isDirectory()) {
         // Folders need no stat: their entries carry no time, size or content.
         if (this.excluded(rel, true)) continue;
@@ -153,6 +154,18 @@ class Walker {
     }
   }
 
+  /**
+   * readdir decodes names as UTF-8 and puts U+FFFD in place of bytes that are not, and such a name
+   * opens no file (zip names are UTF-8, so there is no way to store it either). True: excluded.
+   */
+  private undecodable(absDir: string, abs: string, rel: string, d: Dirent): boolean {
+    if (lstatSync(abs, { throwIfNoEntry: false })) return false; // a real U+FFFD in a valid name
+    if (this.excluded(rel, d.isDirectory())) return true;
+    const raw = readdirSync(absDir, { encoding: "buffer" }).find((b) => b.toString("utf8") === d.name);
+    const shown = raw ? rel.slice(0, rel.length - d.name.length) + escapeBytes(raw) : rel;
+    throw new UserError(`file name is not valid UTF-8: ${shown} (zip entry names are UTF-8; rename it)`);
+  }
+
   private pushFile(abs: string, rel: string, st: Stats): void {
     const mode = normalizeMode("file", st.mode);
     this.entries.push({ path: rel, type: "file", mode, size: st.size, absPath: abs, mtimeMs: st.mtimeMs });
@@ -165,6 +178,13 @@ class Walker {
   private shown(rel: string): string {
     return rel || this.root;
   }
+}
+
+/** Printable ASCII as is, every other byte as \xNN: `caf\xe9.txt`. */
+function escapeBytes(b: Buffer): string {
+  let out = "";
+  for (const c of b) out += c >= 0x20 && c < 0x7f && c !== 0x5c ? String.fromCharCode(c) : `\\x${c.toString(16).padStart(2, "0")}`;
+  return out;
 }
 
 function kindOf(st: Stats): string {

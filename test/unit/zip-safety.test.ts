@@ -71,6 +71,18 @@ describe("bad input: one-line error naming the culprit, previous zip byte-identi
     expect(bytesOf(out).equals(good)).toBe(true);
   });
 
+  it("names a file whose name is not UTF-8 (no zip can store it), unless it is excluded", () => {
+    const { dir, out, good } = withGoodZip("latin1");
+    const bad = Buffer.concat([Buffer.from(join(dir, "python/caf")), Buffer.from([0xe9]), Buffer.from(".txt")]);
+    writeFileSync(bad, "x");
+    const r = runCli(["zip", dir, "-o", out]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("sam-layer: file name is not valid UTF-8: python/caf\\xe9.txt (zip entry names are UTF-8; rename it)\n");
+    expect(bytesOf(out).equals(good)).toBe(true);
+    expect(runCli(["hash", dir]).stderr).toBe(r.stderr);
+    expect(runCli(["zip", dir, "-o", out, "--exclude", "*.txt"]).status).toBe(0);
+  });
+
   it("names a dangling symlink", () => {
     const { dir, out, good } = withGoodZip("links");
     symlinkSync("../gone.py", join(dir, "python/pkg/gone.py"));
