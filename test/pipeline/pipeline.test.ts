@@ -148,17 +148,13 @@ describe("the setup workflow", () => {
     }
   });
 
-  it("passes the AWS deploy switch on to the continued config, off by default in both", () => {
+  it("declares the AWS deploy switch in both files, off by default, and never resubmits it at continuation", () => {
     for (const config of [setup, continued]) {
       expect(mapping(mapping(config.parameters)["run-aws-deploy"])).toMatchObject({ type: "boolean", default: false });
     }
-    const passed = JSON.parse(
-      String(jobNamed(setupJobs, "continue-to-test-deploy").args.parameters).replace(
-        "<< pipeline.parameters.run-aws-deploy >>",
-        "false",
-      ),
-    );
-    expect(passed).toEqual({ "run-aws-deploy": false });
+    // A value set when the pipeline is triggered carries over to the continued config; submitting
+    // it again at continuation time overlaps with it, which CircleCI refuses.
+    expect(jobNamed(setupJobs, "continue-to-test-deploy").args.parameters).toBeUndefined();
   });
 });
 
