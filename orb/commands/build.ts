@@ -115,18 +115,11 @@ function appPath(parameter: string, suffix = ""): string {
   return `${param("app-dir")}/${param(parameter)}${suffix}`;
 }
 
+// Only the cache steps read these; every other build parameter reaches build-layer.sh.
+const CACHE_ONLY: ReadonlySet<string> = new Set(["cache-version", "include-branch-in-cache-key"]);
+
 function buildEnv(): Record<string, string> {
-  return paramEnv(
-    "helper",
-    "app-dir",
-    "pkg-manager",
-    "lockfile",
-    "layer-dir",
-    "output",
-    "runtime",
-    "architecture",
-    "compile-bytecode",
-  );
+  return paramEnv(...BUILD_PARAMETERS.filter((name) => !CACHE_ONLY.has(name)));
 }
 
 function buildSteps(): Step[] {
