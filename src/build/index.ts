@@ -11,7 +11,8 @@ import { checkBytecodePython, compileBytecode } from "./bytecode.js";
 import { detectManager, type ManagerName } from "./detect.js";
 import { checkLayerDir, replaceWithFresh } from "./fresh-dir.js";
 import { installedDistributions, pipInstall } from "./install.js";
-import { buildKey, forgetRecordedKey, readRecordedKey, writeKeyFile } from "./key-file.js";
+import { writeKeyFile } from "../key.js";
+import { buildKey, forgetRecordedKey, readRecordedKey, recordedKeyPath } from "./key-file.js";
 import { checkUnzipped, checkZipped, largestPackages, ZIPPED_LIMIT_MB, type PackageSize } from "./limits.js";
 import { pythonManager } from "./managers/index.js";
 import type { LockContext, PythonManager } from "./managers/manager.js";
@@ -102,7 +103,7 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   const identity: Identity = { pkgManager: detected.manager, lockfile: shownLock, runtime, architecture: target.architecture, key };
 
   if (o.writeKey !== undefined) {
-    await writeKeyFile(resolve(o.writeKey), key);
+    await writeKeyFile(o.writeKey, key, "--write-key");
     return { status: "key-written", keyFile: o.writeKey, ...identity };
   }
 
@@ -143,7 +144,7 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
 
   const zip = await zipLayer({ dir: layerDir, output, includePycache });
   warnings.push(...checkZipped(zip.bytes, largest).warnings);
-  await writeKeyFile(`${output}.key`, key);
+  await writeKeyFile(recordedKeyPath(output), key);
   return {
     ...identity,
     ...zip,

@@ -92,4 +92,14 @@ describe("key", () => {
     expect(statSync("/dev/null").ino).toBe(devNull.ino);
     expect(runCli(["key", work]).stderr).toBe(`sam-layer: lockfile is a folder, not a file: ${work}\n`);
   });
+
+  it("--write makes the file's folder, as build --write-key does, and refuses a folder (exit 2)", () => {
+    const nested = join(work, "new", "deeper", "layer.key");
+    const r = runCli(["key", lock, "--write", nested]);
+    expect(r.status).toBe(0);
+    expect(readFileSync(nested, "utf8")).toBe(r.stdout);
+    const folder = runCli(["key", lock, "--write", work]);
+    expect(folder.status).toBe(2);
+    expect(folder.stderr).toBe(`sam-layer: --write names a folder: ${work}\n`);
+  });
 });
