@@ -4,7 +4,7 @@
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
-import { normalizeName } from "./requirements.js";
+import { normalizeName } from "../python-name.js";
 import { debugOutput, firstErrorLine, runTool, type ToolRun } from "./run.js";
 import type { PythonTarget } from "./target.js";
 

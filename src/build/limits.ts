@@ -2,6 +2,7 @@
 // layers together (a hard limit at deploy time), 50 MB zipped for a direct upload (SAM and
 // `cloudformation package` upload through S3, so that one only matters for direct uploads).
 import type { LayerEntry } from "../layer/walk.js";
+import { normalizeName } from "../python-name.js";
 
 const MB = 1024 * 1024;
 /** Lambda counts in MiB: "Unzipped size must be smaller than 262144000 bytes". */
@@ -43,7 +44,7 @@ function packageOf(path: string): string | undefined {
   const parts = path.split("/");
   if (parts[0] === "python" && parts.length > 1) {
     const top = parts[1]!.replace(/-[^-]+\.dist-info$/, "").replace(/\.py$/, "");
-    return top.toLowerCase().replace(/[-_.]+/g, "-");
+    return normalizeName(top);
   }
   if (parts[0] === "nodejs" && parts[1] === "node_modules" && parts.length > 2) {
     return parts[2]!.startsWith("@") && parts.length > 3 ? `${parts[2]}/${parts[3]}` : parts[2];

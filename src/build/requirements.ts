@@ -90,8 +90,3 @@ export async function filterForTarget(
   if (run.code !== 0 || !parsed.kept) throw new UserError(`cannot read the requirements exported from ${shown}: ${firstErrorLine(run)}`);
   return { kept: parsed.kept, dropped: parsed.dropped ?? [] };
 }
-
-/** PEP 503 name normalization, for comparing installed distributions with requirement names. */
-export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, "-");
-}

@@ -1,6 +1,7 @@
 // Which installed package each layer file belongs to: Python distributions (`*.dist-info`, files
 // from RECORD) and Node packages (`node_modules/[@scope/]name/package.json`, files below it).
 import { posix } from "node:path";
+import { normalizeName } from "../python-name.js";
 
 export interface InstalledPackage {
   /** stable across versions: ecosystem, folder it is installed in, normalized name */
@@ -25,11 +26,6 @@ const NODE_PACKAGE_JSON = /(^|\/)node_modules\/(@[^/]+\/)?[^/]+\/package\.json$/
 /** The files whose text the index needs. */
 export function isPackageMetadata(path: string): boolean {
   return DIST_INFO_METADATA.test(path) || DIST_INFO_RECORD.test(path) || NODE_PACKAGE_JSON.test(path);
-}
-
-/** PEP 503 normalized project name. */
-function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, "-");
 }
 
 function metadataField(text: string, field: string): string | undefined {
