@@ -6,7 +6,7 @@ import { REPO, run, type RunResult } from "../support/run.js";
 
 export const SCRIPTS_DIR = resolve(REPO, "orb/scripts");
 /** The bundled helper, as the orb's `helper` parameter would name a local bundle. */
-export const LOCAL_HELPER = `node ${resolve(REPO, "dist/sam-layer.mjs")}`;
+export { LOCAL_HELPER } from "../support/orb-scripts.js";
 
 export function runScript(
   script: string,

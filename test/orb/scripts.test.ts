@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, VENV_BIN, run } from "../support/run.js";
 import { scriptReads } from "./orb-review.js";
+import { buildLayerEnv } from "../support/orb-scripts.js";
 import { LOCAL_HELPER, SCRIPTS_DIR, recordingHelper, runScript } from "./script-harness.js";
 
 let work: string;
@@ -144,18 +145,7 @@ describe("build-layer.sh", () => {
     const appDir = join(work, "pip-app");
     await mkdir(appDir, { recursive: true });
     await writeFile(join(appDir, "requirements.txt"), "six==1.16.0\n");
-    const env = {
-      ...process.env,
-      PARAM_HELPER: LOCAL_HELPER,
-      PARAM_APP_DIR: appDir,
-      PARAM_PKG_MANAGER: "auto",
-      PARAM_LOCKFILE: "",
-      PARAM_LAYER_DIR: "layer",
-      PARAM_OUTPUT: "layer.zip",
-      PARAM_RUNTIME: "python3.12",
-      PARAM_ARCHITECTURE: "x86_64",
-      PARAM_COMPILE_BYTECODE: "false",
-    };
+    const env = { ...process.env, ...buildLayerEnv({ appDir }) };
     const keyFile = join(work, "pip-app-key/cache-key");
     await runScript("build-layer.sh", { ...env, PARAM_WRITE_KEY: keyFile });
     const key = (await readFile(keyFile, "utf8")).trim();

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, VENV_BIN, run, type RunResult } from "../support/run.js";
-import { LOCAL_HELPER } from "../orb/script-harness.js";
+import { buildLayerEnv, type LayerBuild } from "../support/orb-scripts.js";
 
 const SCRIPTS = join(REPO, ".circleci/scripts");
 let work: string;
@@ -57,7 +57,7 @@ describe("integration builds, rehearsed locally", () => {
   let records: string;
 
   /** One build-layer job as test-deploy.yml runs it: capture pre-step, the build step, record post-step. */
-  async function job(name: string, appDir: string, runtime: string, architecture: string): Promise<string> {
+  async function job(name: string, appDir: string, runtime: string, architecture: LayerBuild["architecture"]): Promise<string> {
     const bashEnv = join(work, `${name.replaceAll("/", "_")}.bash_env`);
     await writeFile(bashEnv, "");
     const env = {
@@ -70,18 +70,7 @@ describe("integration builds, rehearsed locally", () => {
     const step = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
       run("bash", args, { cwd: work, env: { ...env, ...extra } });
     await step([join(SCRIPTS, "capture-output.sh")]);
-    const params = {
-      PARAM_HELPER: LOCAL_HELPER,
-      PARAM_APP_DIR: appDir,
-      PARAM_PKG_MANAGER: "auto",
-      PARAM_LOCKFILE: "",
-      PARAM_LAYER_DIR: "layer",
-      PARAM_OUTPUT: "layer.zip",
-      PARAM_RUNTIME: runtime,
-      PARAM_ARCHITECTURE: architecture,
-      PARAM_COMPILE_BYTECODE: "false",
-    };
-    await step([join(REPO, "orb/scripts/build-layer.sh")], params);
+    await step([join(REPO, "orb/scripts/build-layer.sh")], buildLayerEnv({ appDir, runtime, architecture }));
     return (await step([join(SCRIPTS, "record-build.sh")])).stdout;
   }
 

@@ -22,6 +22,7 @@ export async function runOrbScript(
 
 export interface LayerBuild {
   appDir: string;
+  runtime?: string;
   architecture?: "x86_64" | "arm64";
   layerDir?: string;
   output?: string;
@@ -29,20 +30,25 @@ export interface LayerBuild {
   writeKey?: string;
 }
 
-/** The build-layer job's build step, on the classic app's defaults (pipenv, python3.12). */
-export function buildLayer(build: LayerBuild, env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
-  return runOrbScript(
-    "build-layer",
-    {
+/** The build-layer job's build step parameters as PARAM_* variables, on the classic app's defaults (auto finds pipenv, python3.12). */
+export function buildLayerEnv(build: LayerBuild): Record<string, string> {
+  return {
+    PARAM_HELPER: LOCAL_HELPER,
+    ...paramEnv({
       app_dir: build.appDir,
       pkg_manager: "auto",
+      lockfile: "",
       layer_dir: build.layerDir ?? "layer",
       output: build.output ?? "layer.zip",
-      runtime: "python3.12",
+      runtime: build.runtime ?? "python3.12",
       architecture: build.architecture ?? "x86_64",
       compile_bytecode: "false",
       ...(build.writeKey ? { write_key: build.writeKey } : {}),
-    },
-    env,
-  );
+    }),
+  };
+}
+
+/** The build-layer job's build step (orb/scripts/build-layer.sh). */
+export function buildLayer(build: LayerBuild, env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+  return run("bash", [resolve(REPO, "orb/scripts/build-layer.sh")], { env: { ...env, ...buildLayerEnv(build) } });
 }
