@@ -106,7 +106,12 @@ describe("the setup workflow", () => {
     expect(image).toMatch(/^cimg\/python:3\.\d+-node$/);
     const steps = test.steps as unknown[];
     expect(steps).toContainEqual({ "node/install": { "node-version": "20.20" } });
-    expect(runCommands(setup, "test")).toEqual(["npm test"]);
+    expect(runCommands(setup, "test")).toEqual(["python3 -VV > /tmp/test-python-version", "npm test"]);
+    // The cached .venv links to the image's Python, so both cache keys name its exact build.
+    const restore = steps.find((step) => mapping(step).restore_cache);
+    const save = steps.find((step) => mapping(step).save_cache);
+    const keys = [...(mapping(mapping(restore).restore_cache).keys as string[]), String(mapping(mapping(save).save_cache).key)];
+    for (const key of keys) expect(key).toContain('{{ checksum "/tmp/test-python-version" }}');
     const readme = readFileSync(join(REPO, "README.md"), "utf8");
     expect(readme).toContain("npm test ");
     // Where vitest writes its JUnit report is where the job reads it.
