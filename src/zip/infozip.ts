@@ -3,11 +3,11 @@
 // Info-ZIP keeps directory order and local times, and `-u` keeps files deleted from the folder.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname } from "node:path";
 import { UserError } from "../errors.js";
 import { contentDigest } from "../layer/digest.js";
 import { fileSums } from "./file-sums.js";
-import { DEFAULT_LEVEL, validateLevel, type ZipLayerOptions, type ZipResult } from "./layer-zip.js";
+import { checkZipArgs, DEFAULT_LEVEL, type ZipLayerOptions, type ZipResult } from "./layer-zip.js";
 import { readZipContents } from "./read.js";
 import { fsFailure } from "../layer/fs-error.js";
 
@@ -22,18 +22,15 @@ export function infozipArgs(output: string, opts: Pick<ZipLayerOptions, "level" 
 }
 
 export async function zipWithInfoZip(opts: ZipLayerOptions): Promise<ZipResult> {
-  validateLevel(opts.level ?? DEFAULT_LEVEL);
-  const dir = resolve(opts.dir);
-  const output = resolve(opts.output);
+  const { level, dir, output } = checkZipArgs(opts);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`layer folder not found: ${opts.dir}`);
-  if (output === dir || output.startsWith(`${dir}/`)) throw new UserError(`output is inside the layer folder: ${opts.output} (put the zip next to the folder)`, 2);
   try {
     mkdirSync(dirname(output), { recursive: true });
   } catch (err) {
     throw fsFailure("cannot create the folder of", opts.output, err);
   }
   const existed = existsSync(output);
-  const { code, message } = await run("zip", infozipArgs(output, opts), dir);
+  const { code, message } = await run("zip", infozipArgs(output, { ...opts, level }), dir);
   if (code !== 0 && code !== NOTHING_TO_DO) {
     throw new UserError(`zip failed (exit ${code}): ${message || "no message"}`);
   }

@@ -55,17 +55,23 @@ export function statCachePath(output: string): string {
   return `${output}.stat.json`;
 }
 
-export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
-  keepYoungGenerationSmall();
-  const startedMs = Date.now();
+/** What both engines check before they touch anything: the level, and where the output goes. */
+export function checkZipArgs(opts: ZipLayerOptions): { level: number; dir: string; output: string } {
   const level = validateLevel(opts.level ?? DEFAULT_LEVEL);
   const dir = resolve(opts.dir);
   const output = resolve(opts.output);
-  const time = zipTimestamp();
   refuseOutputInside(dir, output, opts.output);
   if (existsSync(output) && !statSync(output).isFile()) throw new UserError(`output is not a file: ${opts.output}`, 2);
+  return { level, dir, output };
+}
 
-  const entries = await walkLayer(dir, { exclude: opts.exclude, includePycache: opts.includePycache });
+export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
+  keepYoungGenerationSmall();
+  const startedMs = Date.now();
+  const { level, dir, output } = checkZipArgs(opts);
+  const time = zipTimestamp();
+
+  const entries = await walkLayer(opts.dir, { exclude: opts.exclude, includePycache: opts.includePycache });
   const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);
   const cache = StatCache.load(statCachePath(output));
   const existing = await readZipComment(output);

@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bytesOf, CLI, runCli, sampleTree, tempDir, unzipTest, writeTree, zipNames } from "./support.js";
@@ -42,6 +42,20 @@ describe("--engine infozip (the classic `zip -r -u -X` recipe)", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^sam-layer: zip failed \(exit 3\): .*zip error: Zip file structure invalid/);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("refuses an output inside the layer folder, also through a symlinked folder (exit 2), as the builtin engine does", () => {
+    const work = tempDir();
+    const dir = join(work, "layer");
+    writeTree(dir, sampleTree());
+    const alias = join(work, "alias");
+    symlinkSync(dir, alias);
+    for (const out of [join(dir, "x.zip"), join(alias, "x.zip")]) {
+      const r = runCli(["zip", dir, "-o", out, "--engine", "infozip"]);
+      expect(r.status, out).toBe(2);
+      expect(r.stderr).toBe(`sam-layer: output is inside the layer folder: ${out} (put the zip next to the folder)\n`);
+    }
+    expect(existsSync(join(dir, "x.zip"))).toBe(false);
   });
 
   it("says so when zip is not installed", () => {
