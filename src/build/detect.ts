@@ -56,10 +56,6 @@ export interface DetectOptions {
   language?: Language;
 }
 
-export function managerLanguage(m: ManagerName): Language {
-  return FILES[m].language;
-}
-
 export function detectManager(opts: DetectOptions): Detected {
   const appDir = resolve(opts.appDir);
   if (!existsSync(appDir) || !statSync(appDir).isDirectory()) throw new UserError(`--app-dir is not a folder: ${opts.appDir}`, 2);

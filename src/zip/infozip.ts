@@ -7,7 +7,8 @@ import { dirname } from "node:path";
 import { UserError } from "../errors.js";
 import { contentDigest } from "../layer/digest.js";
 import { fileSums } from "./file-sums.js";
-import { checkZipArgs, DEFAULT_LEVEL, type ZipLayerOptions, type ZipResult } from "./layer-zip.js";
+import { DEFAULT_LEVEL } from "./format.js";
+import { checkZipArgs, type ZipLayerOptions, type ZipResult } from "./layer-zip.js";
 import { readZipContents } from "./read.js";
 import { fsFailure } from "../layer/fs-error.js";
 

@@ -11,8 +11,6 @@ import { StatCache } from "../layer/stat-cache.js";
 import { walkLayer, type LayerEntry } from "../layer/walk.js";
 import { fileSums } from "./file-sums.js";
 import { DEFAULT_LEVEL, zipTimestamp } from "./format.js";
-
-export { DEFAULT_LEVEL };
 import { readZipComment } from "./read.js";
 
 export interface ZipLayerOptions {
