@@ -214,12 +214,7 @@ function warnings(input: PlanInput): string[] {
 function findIntrinsic(value: unknown, name: string): unknown {
   const i = intrinsic(value);
   if (i?.[0] === name) return i[1];
-  if (Array.isArray(value)) {
-    for (const v of value) {
-      const found = findIntrinsic(v, name);
-      if (found !== undefined) return found;
-    }
-  } else if (value !== null && typeof value === "object") {
+  if (value !== null && typeof value === "object") {
     for (const v of Object.values(value)) {
       const found = findIntrinsic(v, name);
       if (found !== undefined) return found;
@@ -252,6 +247,10 @@ export function unwrapDeployed(t: Template, shown: string): Template {
     if (body !== null && typeof body === "object" && !Array.isArray(body)) return body as Template;
     throw new UserError(`${shown}: TemplateBody is neither a template nor a string`);
   }
+  return withResources(t, shown);
+}
+
+function withResources(t: Template, shown: string): Template {
   if (t.Resources === undefined || t.Resources === null || typeof t.Resources !== "object") {
     throw new UserError(`${shown} has no Resources: not a CloudFormation template`);
   }
@@ -265,10 +264,7 @@ export interface PlanFiles {
 }
 
 export async function planFromFiles(f: PlanFiles): Promise<Plan> {
-  const packaged = await readTemplate(f.packaged);
-  if (packaged.Resources === undefined || packaged.Resources === null || typeof packaged.Resources !== "object") {
-    throw new UserError(`${f.packaged} has no Resources: not a CloudFormation template`);
-  }
+  const packaged = withResources(await readTemplate(f.packaged), f.packaged);
   const deployed = f.deployed === undefined ? undefined : unwrapDeployed(await readTemplate(f.deployed), f.deployed);
   const source = f.template === undefined ? undefined : { template: await readTemplate(f.template), dir: dirname(resolve(f.template)) };
   return planLayers({ packaged, deployed, source });

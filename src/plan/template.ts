@@ -48,6 +48,12 @@ function longName(short: string): string {
   return short === "Ref" || short === "Condition" ? short : `Fn::${short}`;
 }
 
+/** The short tag name of a long-form intrinsic key ("Fn::Sub" -> "Sub"), if it is one. */
+function shortName(key: string | undefined): string | undefined {
+  const short = key === "Ref" || key === "Condition" ? key : key?.startsWith("Fn::") ? key.slice(4) : undefined;
+  return short !== undefined && INTRINSICS.includes(short) ? short : undefined;
+}
+
 // Identity resolvers: the node keeps its tag, and toValue() below turns it into the long form.
 const TAGS: Tags = INTRINSICS.flatMap((name) => [
   { tag: `!${name}`, resolve: (s: string) => s },
@@ -117,9 +123,8 @@ export function intrinsic(value: unknown): [string, unknown] | undefined {
   const keys = Object.keys(value);
   if (keys.length !== 1) return undefined;
   const key = keys[0]!;
-  const short = key === "Ref" || key === "Condition" ? key : key.startsWith("Fn::") ? key.slice(4) : undefined;
-  if (short === undefined || !INTRINSICS.includes(short)) return undefined;
-  return [short, (value as Record<string, unknown>)[key]];
+  const short = shortName(key);
+  return short === undefined ? undefined : [short, (value as Record<string, unknown>)[key]];
 }
 
 /** YAML with the short tags, as people write templates. */
@@ -130,9 +135,8 @@ export function stringifyTemplate(template: Template): string {
     Map(_, map) {
       if (map.tag || map.items.length !== 1) return undefined;
       const pair = map.items[0]!;
-      const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
-      const short = key === "Ref" || key === "Condition" ? key : key?.startsWith("Fn::") ? key.slice(4) : undefined;
-      if (short === undefined || !INTRINSICS.includes(short)) return undefined;
+      const short = shortName(isScalar(pair.key) ? String(pair.key.value) : undefined);
+      if (short === undefined) return undefined;
       let inner = pair.value as Node;
       if (short === "GetAtt" && isSeq(inner) && inner.items.length === 2 && inner.items.every((i) => isScalar(i) && typeof i.value === "string")) {
         inner = new Scalar(inner.items.map((i) => (i as Scalar).value).join("."));
