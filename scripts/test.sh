@@ -8,6 +8,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 status=0
 npx vitest run "$@" || status=$?
 # One plain closing line that any CI can read.
+# shellcheck disable=SC2016 # ${...} below is JavaScript, not shell
 node -e '
   const r = JSON.parse(require("fs").readFileSync("test-results/results.json", "utf8"));
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
