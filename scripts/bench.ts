@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, wri
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { BUNDLE_OPTIONS, REQUIRE_SHIM } from "./bundle-options.js";
 
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
 const TOTAL_BYTES = Number(process.env.BENCH_MB ?? 100) * (1 << 20);
@@ -154,13 +155,8 @@ async function bundleWithoutYargs(outfile: string): Promise<void> {
       loader: "ts",
     },
     outfile,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    minify: true,
-    logLevel: "warning",
-    banner: { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' },
+    ...BUNDLE_OPTIONS,
+    banner: { js: REQUIRE_SHIM },
   });
 }
 

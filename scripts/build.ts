@@ -1,6 +1,6 @@
 // Bundles the CLI into one ESM file with no runtime dependencies.
-// ESM, not CJS: yargs 18 calls createRequire(import.meta.url), which is empty in a CJS bundle.
 import { build } from "esbuild";
+import { BUNDLE_OPTIONS, REQUIRE_SHIM } from "./bundle-options.js";
 import { chmod, readFile } from "node:fs/promises";
 
 const pkg = JSON.parse(await readFile(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
@@ -9,20 +9,9 @@ const outfile = "dist/sam-layer.mjs";
 await build({
   entryPoints: ["src/cli.ts"],
   outfile,
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  minify: true,
-  legalComments: "none",
+  ...BUNDLE_OPTIONS,
   define: { __SAM_LAYER_VERSION__: JSON.stringify(pkg.version) },
-  banner: {
-    js: [
-      "#!/usr/bin/env node",
-      'import { createRequire as __samLayerCreateRequire } from "node:module";',
-      "const require = __samLayerCreateRequire(import.meta.url);",
-    ].join("\n"),
-  },
+  banner: { js: `#!/usr/bin/env node\n${REQUIRE_SHIM}` },
 });
 await chmod(outfile, 0o755);
 console.log(`built ${outfile} (sam-layer ${pkg.version})`);
