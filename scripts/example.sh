@@ -2,6 +2,8 @@
 # `npm run example`: builds the layer of examples/classic-app twice with the orb's own build
 # script, run as the build-layer job runs it, and shows that the second run is "unchanged":
 # same bytes, same MD5 (the S3 key), zip not rewritten, so no new layer version on deploy.
+# A third build starts from nothing again (a new branch, an expired cache) and must give the
+# same MD5: the case the classic `zip -r -u` recipe gets wrong.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,3 +43,15 @@ if [[ "$second_output" != *unchanged* || "$first" != "$second" ]]; then
 fi
 echo "example: the second build was unchanged: $app/layer.zip kept md5 ${first%% *} and was not rewritten,"
 echo "example: so sam package keeps its S3 key and no new layer version is published."
+
+echo
+echo "== build 3: cache miss (layer folder and zip gone, fresh pip install)"
+rm -rf "${app:?}/layer" "$app"/layer.zip "$app"/layer.zip.*
+bash orb/scripts/build-layer.sh
+third=$(fingerprint)
+echo
+if [[ "${third%% *}" != "${first%% *}" ]]; then
+  echo "example: FAILED: a fresh install gave md5 ${third%% *}, not ${first%% *}" >&2
+  exit 1
+fi
+echo "example: the fresh install gave the same md5 ${third%% *}: a cache miss publishes no new layer version either."

@@ -4,6 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Set by test.sh for what it runs: tests that call set-up scripts must not rebuild dist/ under
+# the other tests' feet.
+if [[ "${SAM_LAYER_SETUP_DONE:-}" == 1 ]]; then
+  exit 0
+fi
+
 DEBIAN_PACKAGES=(zip unzip shellcheck)
 missing=()
 for tool in "${DEBIAN_PACKAGES[@]}"; do

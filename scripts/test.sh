@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+export SAM_LAYER_SETUP_DONE=1
 export PATH="$PWD/.venv/bin:$PATH"
 status=0
 npx vitest run "$@" || status=$?
