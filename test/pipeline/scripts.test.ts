@@ -156,11 +156,11 @@ describe("release scripts", () => {
   });
 
   // The bundle `npm test` built: rebuilding it here could hand a half-written file to another test file.
-  it("npm-publish.sh (dry run) publishes the bundle and nothing else", async () => {
+  it("npm-publish.sh (dry run) publishes the bundle, its manifest, README and LICENSE, nothing else", async () => {
     const result = await pipelineScript("npm-publish.sh", { DRY_RUN: "true", NPM_TOKEN: "" });
     const listing = result.stdout + result.stderr;
-    expect(listing).toContain("dist/sam-layer.mjs");
-    expect(listing).toMatch(/total files:\s+3/);
+    for (const file of ["dist/sam-layer.mjs", "package.json", "README.md", "LICENSE"]) expect(listing).toContain(file);
+    expect(listing).toMatch(/total files:\s+4/);
   });
 
   describe("publish-orb.sh", () => {
