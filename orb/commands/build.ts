@@ -2,8 +2,8 @@
 // checkout + this + workspace/artifacts. The build itself is `sam-layer build`; these steps only
 // key, restore and save the caches around it.
 import CircleCI from "@circleci/circleci-config-sdk";
-import { DETECTION_ORDER } from "../../src/build/detect.js";
-import { ARCHITECTURES as HELPER_ARCHITECTURES, RUNTIMES as HELPER_RUNTIMES } from "../../src/build/target.js";
+import { DETECTION_ORDER } from "../../src/layer-build/detect.js";
+import { ARCHITECTURES as HELPER_ARCHITECTURES, RUNTIMES as HELPER_RUNTIMES } from "../../src/layer-build/target.js";
 import { defineHelperParameter } from "../helper.js";
 import { paramEnv, param, scriptStep, type ParameterList, type Step } from "../sdk-gaps.js";
 

@@ -1,8 +1,8 @@
 import type { CommandModule } from "yargs";
 import { relative } from "node:path";
-import { MANAGERS, type ManagerName } from "../build/detect.js";
-import { UNZIPPED_LIMIT_MB } from "../build/limits.js";
-import { ARCHITECTURES, RUNTIMES } from "../build/target.js";
+import { MANAGERS, type ManagerName } from "../layer-build/detect.js";
+import { UNZIPPED_LIMIT_MB } from "../layer-build/limits.js";
+import { ARCHITECTURES, RUNTIMES } from "../layer-build/target.js";
 
 interface BuildArgs {
   "app-dir": string;
@@ -46,8 +46,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option("json", { type: "boolean", default: false, describe: "print one JSON object" }),
   handler: async (a) => {
     const say = (line: string) => (a.json ? process.stderr : process.stdout).write(`${line}\n`);
-    const { buildLayer } = await import("../build/index.js");
-    const { formatBuild } = await import("../build/report.js");
+    const { buildLayer } = await import("../layer-build/index.js");
+    const { formatBuild } = await import("../layer-build/report.js");
     const result = await buildLayer({
       appDir: a["app-dir"],
       pkgManager: a["pkg-manager"],

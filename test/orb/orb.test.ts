@@ -5,8 +5,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { CACHE_KEY_FILE } from "../../orb/commands/build.js";
-import { DETECTION_ORDER } from "../../src/build/detect.js";
-import { RUNTIMES as HELPER_RUNTIMES } from "../../src/build/target.js";
+import { DETECTION_ORDER } from "../../src/layer-build/detect.js";
+import { RUNTIMES as HELPER_RUNTIMES } from "../../src/layer-build/target.js";
 import { ORB_DIR, ORB_FILE, ORB_NAME, ORB_NAMESPACE, PROJECT_URL, buildOrb, packageVersion, renderOrb } from "../../orb/index.js";
 import {
   cacheSteps,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { planFromFiles, planLayers, type Plan } from "../../src/plan/index.js";
 import { stringifyTemplate, type Template } from "../../src/plan/template.js";
-import { cli, scratch, sh, VENV_BIN } from "../build/helpers.js";
+import { cli, scratch, sh, VENV_BIN } from "../layer-build/helpers.js";
 
 const root = scratch("plan");
 let n = 0;

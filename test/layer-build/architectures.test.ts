@@ -4,7 +4,7 @@
 import { cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Built } from "../../src/build/index.js";
+import type { Built } from "../../src/layer-build/index.js";
 import { build, built, elfMachine, EM_AARCH64, EM_X86_64, REPO, scratch, zipNames } from "./helpers.js";
 
 const ARCHES = ["x86_64", "arm64"] as const;

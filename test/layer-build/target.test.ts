@@ -1,6 +1,6 @@
 // Lambda runtime + architecture -> what pip and npm are asked for, checked against the real pip.
 import { describe, expect, it } from "vitest";
-import { pipPlatforms, resolveTarget, type PythonTarget } from "../../src/build/target.js";
+import { pipPlatforms, resolveTarget, type PythonTarget } from "../../src/layer-build/target.js";
 import { sh } from "./helpers.js";
 
 /** The tags the real pip accepts for these platforms (pip debug prints them). */

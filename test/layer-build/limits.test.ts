@@ -1,6 +1,6 @@
 // Lambda's size limits against a layer, and the largest packages named in the messages.
 import { describe, expect, it } from "vitest";
-import { checkUnzipped, checkZipped, largestPackages } from "../../src/build/limits.js";
+import { checkUnzipped, checkZipped, largestPackages } from "../../src/layer-build/limits.js";
 
 const MB = 1024 * 1024;
 const file = (path: string, size: number) => ({ path, type: "file" as const, size });

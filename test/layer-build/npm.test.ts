@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Built } from "../../src/build/index.js";
+import type { Built } from "../../src/layer-build/index.js";
 import { app, build, built, cli, scratch, sh, zipNames } from "./helpers.js";
 
 const PACKAGE = {

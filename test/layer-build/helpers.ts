@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildLayer, type Built, type BuildOptions, type BuildResult } from "../../src/build/index.js";
+import { buildLayer, type Built, type BuildOptions, type BuildResult } from "../../src/layer-build/index.js";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const VENV_BIN = join(REPO, ".venv/bin");

@@ -3,7 +3,7 @@
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { RESTORED_MESSAGE, type Built } from "../../src/build/index.js";
+import { RESTORED_MESSAGE, type Built } from "../../src/layer-build/index.js";
 import { app, build, built, elfMachine, EM_AARCH64, EM_X86_64, scratch, sh, zipNames } from "./helpers.js";
 
 const REQUIREMENTS = [

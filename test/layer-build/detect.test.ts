@@ -1,7 +1,7 @@
 // Package manager detection on real folders: the documented order and the errors when it cannot decide.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { detectManager, type DetectOptions } from "../../src/build/detect.js";
+import { detectManager, type DetectOptions } from "../../src/layer-build/detect.js";
 import { UserError } from "../../src/errors.js";
 import { app, scratch } from "./helpers.js";
 
