@@ -7,6 +7,11 @@ bash scripts/setup.sh
 export SAM_LAYER_SETUP_DONE=1
 export PATH="$PWD/.venv/bin:$PATH"
 status=0
+# Types, formatting and lint first: quick, and a failure still lets the tests run.
+if [[ $# -eq 0 ]]; then
+  npx tsc --noEmit || status=$?
+  npx biome ci . || status=$?
+fi
 npx vitest run "$@" || status=$?
 # One plain closing line that any CI can read.
 # shellcheck disable=SC2016 # ${...} below is JavaScript, not shell

@@ -110,8 +110,8 @@ export function indexPackages(paths: readonly string[], texts: ReadonlyMap<strin
   for (const [p, key] of owner) {
     if (!present.has(p)) continue;
     for (let dir = posix.dirname(p); dir !== "." && dir !== "/"; dir = posix.dirname(dir)) {
-      let set = dirOwners.get(dir);
-      if (!set) dirOwners.set(dir, (set = new Set()));
+      const set = dirOwners.get(dir) ?? new Set();
+      dirOwners.set(dir, set);
       set.add(key);
     }
   }

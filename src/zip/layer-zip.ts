@@ -66,7 +66,7 @@ export function checkZipArgs(opts: ZipLayerOptions): { level: number; dir: strin
 export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
   keepYoungGenerationSmall();
   const startedMs = Date.now();
-  const { level, dir, output } = checkZipArgs(opts);
+  const { level, output } = checkZipArgs(opts);
   const time = zipTimestamp();
 
   const entries = await walkLayer(opts.dir, { exclude: opts.exclude, includePycache: opts.includePycache });

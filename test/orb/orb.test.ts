@@ -166,7 +166,7 @@ describe("the orb's components", () => {
     const defs = parametersOf(job(orb, "build-layer"));
     // The helper's own choices, in its detection order.
     expect(defs["pkg-manager"]?.enum).toEqual(["auto", ...DETECTION_ORDER]);
-    expect([...(defs["pkg-manager"]?.enum as string[])].sort()).toEqual(["auto", "npm", "pip", "pipenv", "poetry", "uv"]);
+    expect([...(defs["pkg-manager"]!.enum as string[])].sort()).toEqual(["auto", "npm", "pip", "pipenv", "poetry", "uv"]);
     expect(defs.architecture?.enum).toEqual(["x86_64", "arm64"]);
     expect(defs.runtime?.enum).toEqual([...HELPER_RUNTIMES]);
     expect(defs.runtime?.enum).toEqual(expect.arrayContaining(["python3.9", "python3.12", "nodejs18.x", "nodejs20.x"]));
@@ -231,7 +231,7 @@ describe("the orb's components", () => {
     expect(mapping(firstRun.environment).PARAM_WRITE_KEY).toBe(CACHE_KEY_FILE);
     // The download cache may fall back: a shared wheel is harmless.
     const downloads = steps.find(({ name, args }) => name === "restore_cache" && args.name === "Restore the package download cache");
-    expect((downloads?.args.keys as string[]).length).toBe(2);
+    expect((downloads!.args.keys as string[]).length).toBe(2);
   });
 
   it("build: the key step and the build step run the same script with the same options", () => {
