@@ -54,7 +54,7 @@ function components(helperVersion: string): Pick<OrbDocument, "executors" | "com
   ];
   return {
     executors: {
-      [executor.name]: { description: defaultExecutorDescription, ...(executor.generate() as Mapping)[executor.name] as Mapping },
+      [executor.name]: { description: defaultExecutorDescription, ...((executor.generate() as Mapping)[executor.name] as Mapping) },
     },
     commands: Object.fromEntries(
       [build, installSam, plan].map((command) => {
@@ -93,9 +93,7 @@ export async function inlineIncludes<T>(value: T, baseDir = ORB_DIR): Promise<T>
   }
   if (Array.isArray(value)) return (await Promise.all(value.map((item) => inlineIncludes(item, baseDir)))) as T;
   if (value && typeof value === "object") {
-    const entries = await Promise.all(
-      Object.entries(value).map(async ([key, item]) => [key, await inlineIncludes(item, baseDir)] as const),
-    );
+    const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await inlineIncludes(item, baseDir)] as const));
     return Object.fromEntries(entries) as T;
   }
   return value;

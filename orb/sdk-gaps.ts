@@ -73,11 +73,5 @@ export class WhenParameter implements Step {
 
 /** Any component's parameter list, for helpers that define the same parameters on several components. */
 export interface ParameterList {
-  define(
-    name: string,
-    type: "string" | "boolean" | "enum",
-    defaultValue?: unknown,
-    description?: string,
-    enumValues?: string[],
-  ): unknown;
+  define(name: string, type: "string" | "boolean" | "enum", defaultValue?: unknown, description?: string, enumValues?: string[]): unknown;
 }

@@ -37,14 +37,15 @@ export async function main(argv: string[]): Promise<void> {
     .help()
     .alias("h", "help")
     .wrap(Math.min(100, process.stdout.columns || 100))
-    .epilogue(
-      "Exit codes: 0 success (created, updated or unchanged), 1 failure, 2 usage error. " +
-        "`diff` exits 1 when its inputs differ.",
-    )
+    .epilogue("Exit codes: 0 success (created, updated or unchanged), 1 failure, 2 usage error. " + "`diff` exits 1 when its inputs differ.")
     .fail((msg, err) => {
       if (err) reportAndExit(err);
       // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): keep one.
-      const line = msg.split("\n").map((l) => l.trim()).filter(Boolean).join(" ");
+      const line = msg
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(" ");
       process.stderr.write(`sam-layer: ${line}\n`);
       process.exit(2);
     })

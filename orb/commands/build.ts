@@ -49,44 +49,17 @@ export function defineBuildParameters(list: ParameterList, helperVersion: string
     `Package manager whose lockfile pins the layer. auto picks the first lockfile found in app-dir, in this order: ${DETECTION}.`,
     PKG_MANAGERS,
   );
-  list.define(
-    "lockfile",
-    "string",
-    "",
-    "Lockfile to use instead of the package manager's default name, relative to app-dir (e.g. requirements/lambda.txt).",
-  );
+  list.define("lockfile", "string", "", "Lockfile to use instead of the package manager's default name, relative to app-dir (e.g. requirements/lambda.txt).");
   list.define(
     "layer-dir",
     "string",
     "layer",
     "Folder the dependencies are installed into (python/ or nodejs/ inside it), relative to app-dir. Cached between builds.",
   );
-  list.define(
-    "output",
-    "string",
-    "layer.zip",
-    "The layer zip, relative to app-dir; the template's ContentUri must name this file.",
-  );
-  list.define(
-    "runtime",
-    "enum",
-    "python3.12",
-    "Lambda runtime the layer is built for; wheels are chosen for it, not for the build machine.",
-    RUNTIMES,
-  );
-  list.define(
-    "architecture",
-    "enum",
-    "x86_64",
-    "Lambda architecture the layer is built for (manylinux wheels for x86_64 or aarch64).",
-    ARCHITECTURES,
-  );
-  list.define(
-    "compile-bytecode",
-    "boolean",
-    false,
-    "Precompile .pyc files reproducibly (faster cold starts). Needs python-version equal to the runtime's.",
-  );
+  list.define("output", "string", "layer.zip", "The layer zip, relative to app-dir; the template's ContentUri must name this file.");
+  list.define("runtime", "enum", "python3.12", "Lambda runtime the layer is built for; wheels are chosen for it, not for the build machine.", RUNTIMES);
+  list.define("architecture", "enum", "x86_64", "Lambda architecture the layer is built for (manylinux wheels for x86_64 or aarch64).", ARCHITECTURES);
+  list.define("compile-bytecode", "boolean", false, "Precompile .pyc files reproducibly (faster cold starts). Needs python-version equal to the runtime's.");
   list.define(
     "cache-version",
     "string",
@@ -131,11 +104,7 @@ function buildSteps(): Step[] {
       name: "Restore the package download cache",
       keys: [`${DOWNLOAD_CACHE_PREFIX}{{ checksum "${CACHE_KEY_FILE}" }}`, DOWNLOAD_CACHE_PREFIX],
     }),
-    scriptStep(
-      "Install the package manager",
-      "install-pkg-tool.sh",
-      paramEnv("helper", "app-dir", "pkg-manager", "lockfile", "runtime"),
-    ),
+    scriptStep("Install the package manager", "install-pkg-tool.sh", paramEnv("helper", "app-dir", "pkg-manager", "lockfile", "runtime")),
     scriptStep("Build the layer", "build-layer.sh", buildEnv()),
     new Save({
       name: "Save the layer folder and zip",

@@ -8,12 +8,7 @@ type CommandLiteral = CircleCI.types.parameter.literals.CommandParameterLiteral;
 export const SAM_CLI_VERSION = "1.170.0";
 
 export function defineSamVersionParameter(list: ParameterList): void {
-  list.define(
-    "sam-version",
-    "string",
-    SAM_CLI_VERSION,
-    "AWS SAM CLI version to install with pip (an image that already has exactly this version keeps it).",
-  );
+  list.define("sam-version", "string", SAM_CLI_VERSION, "AWS SAM CLI version to install with pip (an image that already has exactly this version keeps it).");
 }
 
 export const installSamDescription =

@@ -25,13 +25,7 @@ export function planCommand(helperVersion: string): CircleCI.reusable.ReusableCo
   defineHelperParameter(parameters, helperVersion);
   return new CircleCI.reusable.ReusableCommand(
     "plan",
-    [
-      scriptStep(
-        "Plan the layer versions",
-        "layer-plan.sh",
-        paramEnv("helper", "stack-name", "packaged-template", "source-template", "region"),
-      ),
-    ],
+    [scriptStep("Plan the layer versions", "layer-plan.sh", paramEnv("helper", "stack-name", "packaged-template", "source-template", "region"))],
     parameters,
     planDescription,
   );

@@ -16,24 +16,19 @@ export function defineExecutorParameters(list: ParameterList): void {
     "python-version",
     "string",
     "3.12",
-    "Tag of the cimg/python image (its `-node` variant), e.g. 3.12 or 3.12.7. Must equal the runtime's " +
-      "Python version when compile-bytecode is true.",
+    "Tag of the cimg/python image (its `-node` variant), e.g. 3.12 or 3.12.7. Must equal the runtime's " + "Python version when compile-bytecode is true.",
   );
   list.define(
     "resource-class",
     "string",
     "medium",
-    "Docker resource class, e.g. small, medium, large, or arm.medium for arm64 hardware. Wheels for either " +
-      "Lambda architecture install on both.",
+    "Docker resource class, e.g. small, medium, large, or arm.medium for arm64 hardware. Wheels for either " + "Lambda architecture install on both.",
   );
 }
 
 export function defaultExecutor(): CircleCI.reusable.ReusableExecutor {
   const parameters = new CircleCI.parameters.CustomParametersList<"string">();
   defineExecutorParameters(parameters);
-  const docker = new CircleCI.executors.DockerExecutor(
-    `cimg/python:${param("python-version")}-node`,
-    typedParam<DockerResourceClass>("resource-class"),
-  );
+  const docker = new CircleCI.executors.DockerExecutor(`cimg/python:${param("python-version")}-node`, typedParam<DockerResourceClass>("resource-class"));
   return new CircleCI.reusable.ReusableExecutor("default", docker, parameters);
 }

@@ -20,27 +20,15 @@ export function buildLayerJob(
 ): CircleCI.reusable.ParameterizedJob {
   const parameters = new CircleCI.parameters.CustomParametersList<JobLiteral>();
   defineBuildParameters(parameters, helperVersion);
-  parameters.define(
-    "persist-to-workspace",
-    "boolean",
-    true,
-    "Persist the zip to the workspace (at <app-dir>/<output>) for a later deploy-sam job.",
-  );
+  parameters.define("persist-to-workspace", "boolean", true, "Persist the zip to the workspace (at <app-dir>/<output>) for a later deploy-sam job.");
   defineExecutorParameters(parameters);
 
   const zip = `${param("app-dir")}/${param("output")}`;
   const steps = [
     new CircleCI.commands.Checkout(),
     new CircleCI.reusable.ReusedCommand(build, passThrough(BUILD_PARAMETERS)),
-    new WhenParameter("persist-to-workspace", [
-      new CircleCI.commands.workspace.Persist({ root: ".", paths: [zip] }),
-    ]),
+    new WhenParameter("persist-to-workspace", [new CircleCI.commands.workspace.Persist({ root: ".", paths: [zip] })]),
     new CircleCI.commands.StoreArtifacts({ path: zip }),
   ];
-  return new CircleCI.reusable.ParameterizedJob(
-    "build-layer",
-    executor.reuse(passThrough(EXECUTOR_PARAMETERS)),
-    parameters,
-    steps,
-  );
+  return new CircleCI.reusable.ParameterizedJob("build-layer", executor.reuse(passThrough(EXECUTOR_PARAMETERS)), parameters, steps);
 }

@@ -33,25 +33,10 @@ export function deploySamJob(
   p.define("capabilities", "string", "CAPABILITY_IAM", "Space-separated CloudFormation capabilities.");
   p.define("parameter-overrides", "string", "", "Template parameters as `Key=Value Key2=Value2`.");
   p.define("tags", "string", "", "Stack tags as `key=value key2=value2`.");
-  p.define(
-    "no-fail-on-empty-changeset",
-    "boolean",
-    true,
-    "Succeed when there is nothing to deploy (for instance a rerun).",
-  );
+  p.define("no-fail-on-empty-changeset", "boolean", true, "Succeed when there is nothing to deploy (for instance a rerun).");
   defineSamVersionParameter(p);
-  p.define(
-    "auth",
-    "steps",
-    [],
-    "Steps that give the job AWS credentials, e.g. aws-cli/setup with role_arn for OIDC. They must not print secrets.",
-  );
-  p.define(
-    "attach-workspace",
-    "boolean",
-    true,
-    "Attach the workspace at the checkout root first, so the zip persisted by build-layer is in place.",
-  );
+  p.define("auth", "steps", [], "Steps that give the job AWS credentials, e.g. aws-cli/setup with role_arn for OIDC. They must not print secrets.");
+  p.define("attach-workspace", "boolean", true, "Attach the workspace at the checkout root first, so the zip persisted by build-layer is in place.");
   defineHelperParameter(p, helperVersion);
   defineExecutorParameters(p);
 
@@ -78,10 +63,5 @@ export function deploySamJob(
     }),
     new CircleCI.commands.StoreArtifacts({ path: PACKAGED_TEMPLATE, destination: "packaged.yaml" }),
   ];
-  return new CircleCI.reusable.ParameterizedJob(
-    "deploy-sam",
-    executor.reuse(passThrough(EXECUTOR_PARAMETERS)),
-    p,
-    steps,
-  );
+  return new CircleCI.reusable.ParameterizedJob("deploy-sam", executor.reuse(passThrough(EXECUTOR_PARAMETERS)), p, steps);
 }

@@ -32,7 +32,12 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       })
       .option("lockfile", { type: "string", describe: "lockfile to build from (default: found by --pkg-manager)" })
       .option("layer-dir", { type: "string", default: "layer", describe: "layer folder, replaced by every install" })
-      .option("output", { alias: "o", type: "string", default: "layer.zip", describe: "the zip (ContentUri); <output>.key and <output>.stat.json go beside it" })
+      .option("output", {
+        alias: "o",
+        type: "string",
+        default: "layer.zip",
+        describe: "the zip (ContentUri); <output>.key and <output>.stat.json go beside it",
+      })
       .option("runtime", { choices: RUNTIMES, describe: "Lambda runtime (default: python3.12, or nodejs22.x for npm)" })
       .option("architecture", { choices: ARCHITECTURES, default: "x86_64", describe: "Lambda architecture" })
       .option("compile-bytecode", { type: "boolean", default: false, describe: "precompile .pyc for /opt/python (needs the runtime's Python version locally)" })

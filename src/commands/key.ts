@@ -28,4 +28,3 @@ export const keyCommand: CommandModule<object, KeyArgs> = {
     process.stdout.write(args.json ? `${JSON.stringify({ key, file: args.write ?? null })}\n` : `${key}\n`);
   },
 };
-

@@ -32,10 +32,7 @@ export interface LayerDiff {
 }
 
 export async function diffLayers(oldPath: string, newPath: string): Promise<LayerDiff> {
-  const [a, b] = await Promise.all([
-    readContents(oldPath, { keepText: isPackageMetadata }),
-    readContents(newPath, { keepText: isPackageMetadata }),
-  ]);
+  const [a, b] = await Promise.all([readContents(oldPath, { keepText: isPackageMetadata }), readContents(newPath, { keepText: isPackageMetadata })]);
   const oldBy = new Map(a.entries.map((e) => [e.path, e]));
   const newBy = new Map(b.entries.map((e) => [e.path, e]));
   const added = b.entries.filter((e) => !oldBy.has(e.path)).map((e) => e.path);
@@ -78,7 +75,16 @@ function summarise(
       const o = oldIdx.packages.get(key);
       const n = newIdx.packages.get(key);
       const p = (n ?? o)!;
-      c = { ecosystem: p.ecosystem, name: p.name, location: p.location, oldVersion: o?.version ?? null, newVersion: n?.version ?? null, added: 0, removed: 0, changed: 0 };
+      c = {
+        ecosystem: p.ecosystem,
+        name: p.name,
+        location: p.location,
+        oldVersion: o?.version ?? null,
+        newVersion: n?.version ?? null,
+        added: 0,
+        removed: 0,
+        changed: 0,
+      };
       byKey.set(key, c);
     }
     return c;

@@ -136,7 +136,9 @@ function noLockfile(appDir: string, candidates: readonly ManagerName[], shown: s
     }
   }
   const looked = candidates.flatMap((m) => FILES[m].lockfiles).join(", ");
-  const other = MANAGERS.filter((m) => !candidates.includes(m)).flatMap((m) => FILES[m].lockfiles).find((n) => existsSync(join(appDir, n)));
+  const other = MANAGERS.filter((m) => !candidates.includes(m))
+    .flatMap((m) => FILES[m].lockfiles)
+    .find((n) => existsSync(join(appDir, n)));
   if (other && language) {
     const runtimes = language === "python" ? "Python" : "Node.js";
     return new UserError(`no ${runtimes} lockfile in ${shown} (looked for ${looked}); ${other} is there, but --runtime is for ${runtimes}`);

@@ -101,9 +101,7 @@ async function dropScripts(dest: string): Promise<void> {
 /** Distributions found in the installed tree, by normalized name. */
 export async function installedDistributions(dest: string): Promise<string[]> {
   const names = await readdir(dest).catch(() => [] as string[]);
-  return names
-    .filter((n) => n.endsWith(".dist-info"))
-    .map((n) => normalizeName(n.slice(0, -".dist-info".length).replace(/-[^-]+$/, "")));
+  return names.filter((n) => n.endsWith(".dist-info")).map((n) => normalizeName(n.slice(0, -".dist-info".length).replace(/-[^-]+$/, "")));
 }
 
 export function pythonVersionOf(python: string): Promise<string> {

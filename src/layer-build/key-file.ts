@@ -16,13 +16,7 @@ export interface KeyInputs {
 export function buildKey(k: KeyInputs): Promise<string> {
   return computeKey(
     [k.lockfile],
-    [
-      `runtime=${k.runtime}`,
-      `architecture=${k.architecture}`,
-      `pkg-manager=${k.pkgManager}`,
-      `compile-bytecode=${k.compileBytecode}`,
-      `sam-layer=${VERSION}`,
-    ],
+    [`runtime=${k.runtime}`, `architecture=${k.architecture}`, `pkg-manager=${k.pkgManager}`, `compile-bytecode=${k.compileBytecode}`, `sam-layer=${VERSION}`],
   );
 }
 

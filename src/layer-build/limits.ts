@@ -59,7 +59,10 @@ function largestText(largest: readonly PackageSize[]): string {
 /** `budgetMB`: the share of the 250 MB this layer may use (functions and other layers count too). */
 export function checkUnzipped(unzippedBytes: number, budgetMB: number, largest: readonly PackageSize[]): LimitCheck {
   const limit = budgetMB * MB;
-  const what = budgetMB === UNZIPPED_LIMIT_MB ? "Lambda's 250 MB unzipped limit (function and layers together)" : `the unzipped budget of ${budgetMB} MB (--max-unzipped-mb)`;
+  const what =
+    budgetMB === UNZIPPED_LIMIT_MB
+      ? "Lambda's 250 MB unzipped limit (function and layers together)"
+      : `the unzipped budget of ${budgetMB} MB (--max-unzipped-mb)`;
   if (unzippedBytes >= limit) {
     return { error: `layer is ${formatMB(unzippedBytes)} unzipped, over ${what}${largestText(largest)}`, warnings: [] };
   }

@@ -16,10 +16,7 @@ export interface LayerContents {
   comment?: string;
 }
 
-export async function readContents(
-  path: string,
-  opts: WalkOptions & { keepText?: (path: string) => boolean } = {},
-): Promise<LayerContents> {
+export async function readContents(path: string, opts: WalkOptions & { keepText?: (path: string) => boolean } = {}): Promise<LayerContents> {
   let isDir: boolean;
   try {
     isDir = statSync(path).isDirectory();

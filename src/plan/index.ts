@@ -77,7 +77,10 @@ export function contentLocation(value: unknown): ContentLocation {
     const key = o.Key ?? o.S3Key;
     const version = o.Version ?? o.S3ObjectVersion;
     if (bucket !== undefined || key !== undefined) {
-      const text = typeof bucket === "string" && typeof key === "string" ? `s3://${bucket}/${key}${typeof version === "string" ? `?versionId=${version}` : ""}` : canonical(value);
+      const text =
+        typeof bucket === "string" && typeof key === "string"
+          ? `s3://${bucket}/${key}${typeof version === "string" ? `?versionId=${version}` : ""}`
+          : canonical(value);
       return { text, bucket, key, version };
     }
   }
@@ -92,11 +95,13 @@ function sameLocation(a: ContentLocation, b: ContentLocation): boolean {
 
 /** JSON with sorted keys: equal values give equal text whatever their key order. */
 function canonical(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  ) ?? "null";
+  return (
+    JSON.stringify(value, (_, v: unknown) =>
+      v !== null && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : v,
+    ) ?? "null"
+  );
 }
 
 /**
@@ -160,7 +165,8 @@ export function planLayers(input: PlanInput): Plan {
 function warnings(input: PlanInput): string[] {
   const out: string[] = [];
   const packaged = resources(input.packaged);
-  const params = input.packaged.Parameters !== null && typeof input.packaged.Parameters === "object" ? (input.packaged.Parameters as Record<string, unknown>) : {};
+  const params =
+    input.packaged.Parameters !== null && typeof input.packaged.Parameters === "object" ? (input.packaged.Parameters as Record<string, unknown>) : {};
 
   if (input.source) {
     for (const [id, r] of Object.entries(resources(input.source.template))) {
@@ -179,10 +185,14 @@ function warnings(input: PlanInput): string[] {
 
   for (const [id, r] of Object.entries(packaged)) {
     if (r.Type === SAM_LAYER && r.Properties?.RetentionPolicy === "Delete") {
-      out.push(`${id}: RetentionPolicy Delete removes the previous layer version after an update, so a rollback to the previous template publishes it again as a new version`);
+      out.push(
+        `${id}: RetentionPolicy Delete removes the previous layer version after an update, so a rollback to the previous template publishes it again as a new version`,
+      );
     }
     if (r.Type === CFN_LAYER && r.UpdateReplacePolicy !== "Retain") {
-      out.push(`${id}: without UpdateReplacePolicy: Retain, CloudFormation deletes the previous layer version after an update, so a rollback to the previous template publishes it again as a new version`);
+      out.push(
+        `${id}: without UpdateReplacePolicy: Retain, CloudFormation deletes the previous layer version after an update, so a rollback to the previous template publishes it again as a new version`,
+      );
     }
   }
 

@@ -2,18 +2,7 @@
 // !GetAtt...) or JSON, read into the long form ({"Ref": x}, {"Fn::Sub": x}) so YAML and JSON
 // templates compare alike, and written back with the short tags.
 import { readFile } from "node:fs/promises";
-import {
-  Document,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  parseDocument,
-  Scalar,
-  visit,
-  type Node,
-  type Tags,
-} from "yaml";
+import { Document, isAlias, isMap, isScalar, isSeq, parseDocument, Scalar, visit, type Node, type Tags } from "yaml";
 import { UserError } from "../errors.js";
 import { fsFailure } from "../layer/fs-error.js";
 

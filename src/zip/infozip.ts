@@ -60,7 +60,10 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; 
       else reject(err);
     });
     child.on("close", (code, signal) => {
-      const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+      const lines = text
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
       resolvePromise({ code: code ?? (signal ? 128 : 1), message: lines.join(" | ").slice(0, 500) });
     });
   });

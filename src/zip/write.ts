@@ -257,13 +257,7 @@ function readWhole(e: LayerEntry, into?: Buffer): Buffer {
  * smaller, the writer rewinds and stores the file instead. The local header is patched at the end
  * with the CRC and sizes, so there is no data descriptor.
  */
-async function streamFile(
-  out: Output,
-  e: LayerEntry,
-  name: Buffer,
-  offset: number,
-  params: ZipWriteParams,
-): Promise<{ record: EntryRecord; hash: string }> {
+async function streamFile(out: Output, e: LayerEntry, name: Buffer, offset: number, params: ZipWriteParams): Promise<{ record: EntryRecord; hash: string }> {
   const rec: EntryRecord = { name, directory: false, mode: e.mode, method: METHOD_DEFLATE, crc: 0, compressedSize: 0, size: e.size, offset };
   out.hold();
   await out.append(localHeader(rec, params.dos));

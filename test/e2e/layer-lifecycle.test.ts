@@ -6,14 +6,7 @@
 import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  aws,
-  layerVersionSha256,
-  listLayerVersions,
-  stackFunctions,
-  versionOf,
-  type DeployedFunction,
-} from "../support/aws.js";
+import { aws, layerVersionSha256, listLayerVersions, stackFunctions, versionOf, type DeployedFunction } from "../support/aws.js";
 import { copyExampleApp, scratchDir, useLockFixture } from "../support/app-copy.js";
 import { startMoto, type MotoServer } from "../support/moto.js";
 import { ClassicPipeline, renameLayer, SamLayerPipeline, type StepResult } from "../support/pipelines.js";
@@ -200,10 +193,7 @@ describe("classic app, six CI runs: a new layer version only when dependencies c
     const v2 = await layerVersionSha256(moto.env, samLayer.layerName, 2);
     expect(v2).toBe(await sha256Base64(steps[4]!.samLayer.zip));
 
-    const [s, c] = await Promise.all([
-      samLayer.redeploy(steps[4]!.samLayer.packaged),
-      classic.redeploy(steps[4]!.classic.packaged),
-    ]);
+    const [s, c] = await Promise.all([samLayer.redeploy(steps[4]!.samLayer.packaged), classic.redeploy(steps[4]!.classic.packaged)]);
     ledger.push({
       step: "6. rollback to step 4",
       samLayer: { md5: steps[4]!.samLayer.md5, newVersions: s.newVersions },
@@ -230,8 +220,7 @@ async function writeLedger(rows: LedgerRow[]): Promise<void> {
     "| step | sam-layer: layer MD5 | new versions | classic recipe: layer MD5 | new versions |",
     "| --- | --- | --: | --- | --: |",
     ...rows.map(
-      (r) =>
-        `| ${r.step} | \`${r.samLayer.md5.slice(0, 8)}\` | ${r.samLayer.newVersions} | \`${r.classic.md5.slice(0, 8)}\` | ${r.classic.newVersions} |`,
+      (r) => `| ${r.step} | \`${r.samLayer.md5.slice(0, 8)}\` | ${r.samLayer.newVersions} | \`${r.classic.md5.slice(0, 8)}\` | ${r.classic.newVersions} |`,
     ),
     `| **total** | | **${total((r) => r.samLayer.newVersions)}** | | **${total((r) => r.classic.newVersions)}** |`,
   ];

@@ -35,7 +35,14 @@ describe("sam-layer build (CLI)", () => {
       "pip: requirements.txt -> layer/python for python3.12 x86_64 (glibc 2.34)\nlayer restored from cache for this key; skipping install\n",
     );
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(out).toMatchObject({ status: "unchanged", skippedInstall: true, pkgManager: "pip", runtime: "python3.12", architecture: "x86_64", output: "layer.zip" });
+    expect(out).toMatchObject({
+      status: "unchanged",
+      skippedInstall: true,
+      pkgManager: "pip",
+      runtime: "python3.12",
+      architecture: "x86_64",
+      output: "layer.zip",
+    });
     expect(out.md5).toBe(/^md5 ([0-9a-f]{32})/m.exec(first.stdout)?.[1]);
     expect(out.key).toBe(readFileSync(join(dir, "layer.zip.key"), "utf8").trim());
     for (const field of ["sha256", "bytes", "unzippedBytes", "entries", "largest", "warnings"]) expect(out).toHaveProperty(field);

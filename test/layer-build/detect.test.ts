@@ -50,11 +50,17 @@ describe("package manager detection", () => {
 
   it("names the missing lockfile and the command that makes it", () => {
     expect(failure(() => detect(folder(["Pipfile"]))).message).toMatch(/^found Pipfile but no Pipfile\.lock in .*; run `pipenv lock` and commit the lockfile$/);
-    expect(failure(() => detect(folder(["pyproject.toml"]))).message).toMatch(/found pyproject\.toml but no uv\.lock or poetry\.lock .*`uv lock` or `poetry lock`/);
+    expect(failure(() => detect(folder(["pyproject.toml"]))).message).toMatch(
+      /found pyproject\.toml but no uv\.lock or poetry\.lock .*`uv lock` or `poetry lock`/,
+    );
     expect(failure(() => detect(folder(["package.json"]))).message).toMatch(/found package\.json but no package-lock\.json/);
-    expect(failure(() => detect(folder([]))).message).toMatch(/^no lockfile in .*: looked for uv\.lock, poetry\.lock, Pipfile\.lock, requirements\.txt, package-lock\.json, npm-shrinkwrap\.json/);
+    expect(failure(() => detect(folder([]))).message).toMatch(
+      /^no lockfile in .*: looked for uv\.lock, poetry\.lock, Pipfile\.lock, requirements\.txt, package-lock\.json, npm-shrinkwrap\.json/,
+    );
     const d = folder(["Pipfile"]);
-    expect(failure(() => detect(d, { pkgManager: "pipenv" })).message).toMatch(/^lockfile not found: .*Pipfile\.lock; run `pipenv lock` next to Pipfile and commit it$/);
+    expect(failure(() => detect(d, { pkgManager: "pipenv" })).message).toMatch(
+      /^lockfile not found: .*Pipfile\.lock; run `pipenv lock` next to Pipfile and commit it$/,
+    );
   });
 
   it("takes --lockfile relative to the app folder and infers the manager from its name", () => {
@@ -65,7 +71,9 @@ describe("package manager detection", () => {
     expect(failure(() => detect(d, { lockfile: "locks/prod.txt", pkgManager: "poetry" })).message).toMatch(
       /^poetry reads only poetry\.lock next to its pyproject\.toml; --lockfile cannot be .*prod\.txt$/,
     );
-    expect(failure(() => detect(d, { lockfile: "locks" })).message).toMatch(/^cannot tell the package manager from the lockfile name locks; pass --pkg-manager$/);
+    expect(failure(() => detect(d, { lockfile: "locks" })).message).toMatch(
+      /^cannot tell the package manager from the lockfile name locks; pass --pkg-manager$/,
+    );
   });
 
   it("refuses a package manager of the other language than the runtime", () => {

@@ -31,7 +31,9 @@ describe("layer size limits", () => {
       "layer is 250.0 MB unzipped, over Lambda's 250 MB unzipped limit (function and layers together); largest: numpy 31.0 MB, @aws-sdk/client-s3 5.0 MB",
     );
     expect(checkUnzipped(200 * MB, 250, largest)).toEqual({
-      warnings: ["layer is 200.0 MB unzipped, 80% of Lambda's 250 MB unzipped limit (function and layers together); largest: numpy 31.0 MB, @aws-sdk/client-s3 5.0 MB"],
+      warnings: [
+        "layer is 200.0 MB unzipped, 80% of Lambda's 250 MB unzipped limit (function and layers together); largest: numpy 31.0 MB, @aws-sdk/client-s3 5.0 MB",
+      ],
     });
     expect(checkUnzipped(199 * MB, 250, largest)).toEqual({ warnings: [] });
     expect(checkUnzipped(101 * MB, 100, []).error).toBe("layer is 101.0 MB unzipped, over the unzipped budget of 100 MB (--max-unzipped-mb)");

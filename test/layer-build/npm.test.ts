@@ -52,7 +52,11 @@ describe("build with npm (package-lock.json)", () => {
   });
 
   it("refuses a package-lock.json that is out of date with package.json, in one line", () => {
-    const stale = npmApp("stale", { ...PACKAGE, dependencies: { ...PACKAGE.dependencies, once: "1.4.0" } }, readFileSync(join(dir, "package-lock.json"), "utf8"));
+    const stale = npmApp(
+      "stale",
+      { ...PACKAGE, dependencies: { ...PACKAGE.dependencies, once: "1.4.0" } },
+      readFileSync(join(dir, "package-lock.json"), "utf8"),
+    );
     const r = cli(["build", "--runtime", "nodejs20.x"], stale);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("sam-layer: package-lock.json is out of date with its package.json (npm ci); run `npm install` and commit it\n");

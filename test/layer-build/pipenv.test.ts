@@ -56,9 +56,7 @@ describe("build with pipenv (Pipfile.lock)", () => {
     });
     const r = cli(["build", "--runtime", "python3.12"], stale);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(
-      "sam-layer: Pipfile.lock is out of date with its Pipfile (pipenv verify); run `pipenv lock` and commit it\n",
-    );
+    expect(r.stderr).toBe("sam-layer: Pipfile.lock is out of date with its Pipfile (pipenv verify); run `pipenv lock` and commit it\n");
   });
 
   it("checks the lock against the Pipfile on a cache hit too", async () => {
@@ -72,7 +70,10 @@ describe("build with pipenv (Pipfile.lock)", () => {
   });
 
   it("names pipenv and how to install it when it is not on PATH", () => {
-    const path = (process.env.PATH ?? "").split(":").filter((p) => !p.endsWith(".venv/bin")).join(":");
+    const path = (process.env.PATH ?? "")
+      .split(":")
+      .filter((p) => !p.endsWith(".venv/bin"))
+      .join(":");
     const r = cli(["build", "--runtime", "python3.12"], dir, { ...process.env, PATH: path });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^sam-layer: pipenv not found on PATH; install it with `pip install pipenv`.*\n$/);

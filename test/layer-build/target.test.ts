@@ -16,7 +16,10 @@ function pipTags(t: PythonTarget): string[] {
     "--python-version",
     t.pythonVersion,
   ]);
-  return out.split("\n").map((l) => l.trim()).filter((l) => /^[a-z]+\d*-[a-z0-9_]+-[a-z0-9_]+$/.test(l));
+  return out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /^[a-z]+\d*-[a-z0-9_]+-[a-z0-9_]+$/.test(l));
 }
 
 describe("Lambda targets", () => {

@@ -54,7 +54,9 @@ describe("build with uv (uv.lock)", () => {
     expect(readFileSync(keyFile, "utf8")).toBe(`${out.key}\n`);
     // the bundled CLI stamps its own version into the key, so compare with the key the CLI recorded
     const relocked = app(root, "relocked", { "pyproject.toml": PYPROJECT, "uv.lock": `${readFileSync(join(dir, "uv.lock"), "utf8")}\n` });
-    const other = JSON.parse(cli(["build", "--runtime", "python3.13", "--architecture", "arm64", "--write-key", keyFile, "--json"], relocked, env).stdout) as { key: string };
+    const other = JSON.parse(cli(["build", "--runtime", "python3.13", "--architecture", "arm64", "--write-key", keyFile, "--json"], relocked, env).stdout) as {
+      key: string;
+    };
     expect(other.key).not.toBe(out.key);
     expect(first.key).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -93,9 +93,7 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
     const helper = await recordingHelper(work);
     const result = await script("layer-plan.sh", planParams(helper.command));
     expect(result.stdout).toContain(`layer-plan: stack ${STACK} does not exist yet: first deploy`);
-    expect(await helper.calls()).toEqual([
-      { args: ["plan", "out/packaged.yaml", "--template", join(app, "template.yaml")], deployed: null },
-    ]);
+    expect(await helper.calls()).toEqual([{ args: ["plan", "out/packaged.yaml", "--template", join(app, "template.yaml")], deployed: null }]);
     const real = await script("layer-plan.sh", planParams(LOCAL_HELPER));
     expect(real.stdout).toMatch(/SharedLibsLayer.*new: first deploy/);
   });
@@ -110,12 +108,7 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
       PARAM_NO_FAIL_ON_EMPTY_CHANGESET: "true",
     });
     type Stack = { StackStatus: string; Tags: { Key: string; Value: string }[]; Parameters: { ParameterKey: string; ParameterValue: string }[] };
-    const { Stacks } = await awsJson<{ Stacks: Stack[] }>(env, [
-      "cloudformation",
-      "describe-stacks",
-      "--stack-name",
-      STACK,
-    ]);
+    const { Stacks } = await awsJson<{ Stacks: Stack[] }>(env, ["cloudformation", "describe-stacks", "--stack-name", STACK]);
     expect(Stacks[0]?.StackStatus).toMatch(/_COMPLETE$/);
     expect(Stacks[0]?.Parameters).toContainEqual({ ParameterKey: "Stage", ParameterValue: "prod" });
     expect(Stacks[0]?.Tags).toEqual(

@@ -25,17 +25,7 @@ export const BUILTIN_STEPS = new Set([
 ]);
 
 /** Names CircleCI reserves in a job invocation, so a job may not define parameters with them. */
-export const RESERVED_JOB_PARAMETERS = [
-  "name",
-  "pre-steps",
-  "post-steps",
-  "filters",
-  "requires",
-  "context",
-  "type",
-  "override-with",
-  "upstream",
-];
+export const RESERVED_JOB_PARAMETERS = ["name", "pre-steps", "post-steps", "filters", "requires", "context", "type", "override-with", "upstream"];
 /** Keys a workflow job entry may carry besides the job's own parameters. */
 export const WORKFLOW_JOB_KEYS = new Set([...RESERVED_JOB_PARAMETERS, "matrix", "serial-group"]);
 
@@ -73,9 +63,7 @@ export interface Component {
 
 export function components(orb: Mapping): Component[] {
   const kinds: ComponentKind[] = ["executors", "commands", "jobs"];
-  return kinds.flatMap((kind) =>
-    Object.entries(mapping(orb[kind])).map(([name, body]) => ({ kind, name, body: mapping(body) })),
-  );
+  return kinds.flatMap((kind) => Object.entries(mapping(orb[kind])).map(([name, body]) => ({ kind, name, body: mapping(body) })));
 }
 
 function label(component: Component): string {
@@ -416,9 +404,7 @@ export function expandMatrix(args: Mapping): Mapping[] {
 
 /** `<< matrix.x >>` in a string, filled in from one matrix combination. */
 export function fillMatrix(text: string, combo: Mapping): string {
-  return text.replace(/<<\s*matrix\.([A-Za-z0-9_-]+)\s*>>/g, (whole, name: string) =>
-    name in combo ? String(combo[name]) : whole,
-  );
+  return text.replace(/<<\s*matrix\.([A-Za-z0-9_-]+)\s*>>/g, (whole, name: string) => (name in combo ? String(combo[name]) : whole));
 }
 
 /** Every `alias/job` and `alias/command` a config calls from the given orb exists there with valid arguments. */

@@ -301,7 +301,12 @@ describe("the README's orb section", () => {
 
 describe("the review checks fail on a broken orb", () => {
   it("a missing display URL or a short description", () => {
-    expect(checkDisplay(broken((o) => delete mapping(o.display).source_url), PROJECT_URL)).toHaveLength(1);
+    expect(
+      checkDisplay(
+        broken((o) => delete mapping(o.display).source_url),
+        PROJECT_URL,
+      ),
+    ).toHaveLength(1);
     expect(checkOrbDescription(broken((o) => (o.description = "Builds layers.")))).toHaveLength(1);
   });
 
@@ -346,9 +351,7 @@ describe("the review checks fail on a broken orb", () => {
       steps.push({ run: { command: "pip install --quiet aws-sam-cli==1.170.0 && sam --version && aws --version" } });
     });
     expect(checkRunStepsNamed(doc)).toEqual(["commands.install-sam steps[1] is a run step without a name"]);
-    expect(checkLongCommands(doc, scripts)).toEqual([
-      "commands.install-sam steps[1] has a 74-character command that is not an orb/scripts file",
-    ]);
+    expect(checkLongCommands(doc, scripts)).toEqual(["commands.install-sam steps[1] has a 74-character command that is not an orb/scripts file"]);
   });
 
   it("an edited inline script, and a script given a variable it does not read", () => {

@@ -8,11 +8,7 @@ export const SCRIPTS_DIR = resolve(REPO, "orb/scripts");
 /** The bundled helper, as the orb's `helper` parameter would name a local bundle. */
 export { LOCAL_HELPER } from "../support/orb-scripts.js";
 
-export function runScript(
-  script: string,
-  env: NodeJS.ProcessEnv,
-  options: { cwd?: string; okCodes?: number[] } = {},
-): Promise<RunResult> {
+export function runScript(script: string, env: NodeJS.ProcessEnv, options: { cwd?: string; okCodes?: number[] } = {}): Promise<RunResult> {
   return run("bash", [join(SCRIPTS_DIR, script)], { cwd: options.cwd ?? REPO, env, okCodes: options.okCodes });
 }
 

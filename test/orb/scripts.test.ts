@@ -42,7 +42,7 @@ describe("every orb script", () => {
     expect(files.length).toBe(6);
     await run("shellcheck", ["--shell=bash", ...files]);
     const bad = join(work, "bad.sh");
-    await writeFile(bad, '#!/usr/bin/env bash\nset -euo pipefail\nrm -rf $PARAM_DIR/*\n');
+    await writeFile(bad, "#!/usr/bin/env bash\nset -euo pipefail\nrm -rf $PARAM_DIR/*\n");
     const flagged = await run("shellcheck", [bad], { okCodes: [1] });
     expect(flagged.stdout).toContain("SC2086");
   });
@@ -58,7 +58,10 @@ describe("every orb script", () => {
 
   it("lists in its header exactly the PARAM_* variables it reads", () => {
     for (const [file, text] of scripts) {
-      const body = text.split("\n").filter((line) => !line.startsWith("#")).join("\n");
+      const body = text
+        .split("\n")
+        .filter((line) => !line.startsWith("#"))
+        .join("\n");
       const used = [...new Set([...body.matchAll(/PARAM_[A-Z0-9_]+/g)].map((m) => m[0]))].sort();
       expect(used.length, file).toBeGreaterThan(0);
       expect([...scriptReads(text).all].sort(), file).toEqual(used);
@@ -181,7 +184,7 @@ describe("install-pkg-tool.sh", () => {
     const auto = await runScript("install-pkg-tool.sh", { ...env, PARAM_PKG_MANAGER: "auto" });
     expect(auto.stdout).toContain("the helper detected pip");
 
-    await writeFile(join(appDir, "Pipfile"), "[packages]\nsix = \"==1.16.0\"\n");
+    await writeFile(join(appDir, "Pipfile"), '[packages]\nsix = "==1.16.0"\n');
     await writeFile(join(appDir, "Pipfile.lock"), JSON.stringify({ _meta: {}, default: {}, develop: {} }));
     const pipenv = await runScript("install-pkg-tool.sh", {
       ...env,
@@ -225,11 +228,7 @@ describe("install-pkg-tool.sh", () => {
 
   it("fails before installing anything when it could not put the tool on PATH (no BASH_ENV)", async () => {
     const home = await mkdtemp(join(work, "home-"));
-    const result = await runScript(
-      "install-pkg-tool.sh",
-      { HOME: home, PATH: await barePath(), PARAM_PKG_MANAGER: "pipenv" },
-      { okCodes: [1] },
-    );
+    const result = await runScript("install-pkg-tool.sh", { HOME: home, PATH: await barePath(), PARAM_PKG_MANAGER: "pipenv" }, { okCodes: [1] });
     expect(result.stderr).toContain("BASH_ENV must name a file");
     expect(existsSync(join(home, ".sam-layer/venvs"))).toBe(false);
   });

@@ -264,11 +264,7 @@ describe("the release", () => {
 
   it("upstream() sees a broken order", () => {
     const swapped = integrationJobs.map((job) =>
-      job.name === "release-orb"
-        ? { ...job, requires: ["compare-builds"] }
-        : job.name === "release-npm"
-          ? { ...job, requires: ["release-orb"] }
-          : job,
+      job.name === "release-orb" ? { ...job, requires: ["compare-builds"] } : job.name === "release-npm" ? { ...job, requires: ["release-orb"] } : job,
     );
     expect(upstream(swapped, "release-orb").has("release-npm")).toBe(false);
   });

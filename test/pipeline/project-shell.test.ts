@@ -8,8 +8,12 @@ import { describe, expect, it } from "vitest";
 
 const FILES = [
   ".ci/run",
-  ...readdirSync("scripts").filter((f) => f.endsWith(".sh")).map((f) => `scripts/${f}`),
-  ...readdirSync("test/support").filter((f) => f.endsWith(".sh")).map((f) => `test/support/${f}`),
+  ...readdirSync("scripts")
+    .filter((f) => f.endsWith(".sh"))
+    .map((f) => `scripts/${f}`),
+  ...readdirSync("test/support")
+    .filter((f) => f.endsWith(".sh"))
+    .map((f) => `test/support/${f}`),
 ];
 
 describe("the project's own shell scripts", () => {

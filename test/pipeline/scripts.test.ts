@@ -27,15 +27,11 @@ function pipelineScript(script: string, env: NodeJS.ProcessEnv, okCodes?: number
 describe("the pipeline scripts", () => {
   it("are shellcheck-clean bash with `set -euo pipefail`", async () => {
     const files = (await readdir(SCRIPTS)).filter((f) => f.endsWith(".sh"));
-    expect(files.sort()).toEqual([
-      "capture-output.sh",
-      "check-release-version.sh",
-      "compare-builds.sh",
-      "npm-publish.sh",
-      "publish-orb.sh",
-      "record-build.sh",
-    ]);
-    await run("shellcheck", files.map((f) => join(SCRIPTS, f)));
+    expect(files.sort()).toEqual(["capture-output.sh", "check-release-version.sh", "compare-builds.sh", "npm-publish.sh", "publish-orb.sh", "record-build.sh"]);
+    await run(
+      "shellcheck",
+      files.map((f) => join(SCRIPTS, f)),
+    );
     for (const file of files) {
       const text = await readFile(join(SCRIPTS, file), "utf8");
       expect(text.startsWith("#!/usr/bin/env bash\n"), file).toBe(true);
@@ -67,8 +63,7 @@ describe("integration builds, rehearsed locally", () => {
       CIRCLE_JOB: name,
       BASH_ENV: bashEnv,
     };
-    const step = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-      run("bash", args, { cwd: work, env: { ...env, ...extra } });
+    const step = (args: string[], extra: NodeJS.ProcessEnv = {}) => run("bash", args, { cwd: work, env: { ...env, ...extra } });
     await step([join(SCRIPTS, "capture-output.sh")]);
     await step([join(REPO, "orb/scripts/build-layer.sh")], buildLayerEnv({ appDir, runtime, architecture }));
     return (await step([join(SCRIPTS, "record-build.sh")])).stdout;
@@ -110,8 +105,7 @@ describe("integration builds, rehearsed locally", () => {
     expect(compared.stdout.match(/^ok /gm)).toHaveLength(APPS.length);
     expect(compared.stdout).toContain(`${APPS.length} pairs compared, 0 problems`);
     // The same packages locked by pip, poetry and uv give the very same zip.
-    const md5 = async (app: string) =>
-      /md5=(\w+)/.exec(await readFile(join(records, `first-x86_64-${app.replaceAll("/", "_")}`, "report"), "utf8"))?.[1];
+    const md5 = async (app: string) => /md5=(\w+)/.exec(await readFile(join(records, `first-x86_64-${app.replaceAll("/", "_")}`, "report"), "utf8"))?.[1];
     const fixtures = ["pip-app", "poetry-app", "uv-app"].map((name) => md5(`test/pipeline/fixtures/${name}`));
     const [pip, poetry, uv] = await Promise.all(fixtures);
     expect(poetry).toBe(pip);

@@ -104,7 +104,9 @@ describe("sam-layer plan", () => {
     });
     expect(statuses(planLayers({ packaged: lambda(V1), deployed: lambda(V1) }))).toEqual({ Deps: "unchanged: no new layer version" });
     expect(statuses(planLayers({ packaged: lambda(V2), deployed: lambda(V1) }))).toEqual({ Deps: "changed: a new layer version will be published" });
-    expect(statuses(planLayers({ packaged: lambda(V1, "v2"), deployed: lambda(V1, "v1") }))).toEqual({ Deps: "changed: a new layer version will be published" });
+    expect(statuses(planLayers({ packaged: lambda(V1, "v2"), deployed: lambda(V1, "v1") }))).toEqual({
+      Deps: "changed: a new layer version will be published",
+    });
     expect(planLayers({ packaged: lambda(V1), deployed: lambda(V1) }).warnings).toEqual([]);
   });
 

@@ -13,17 +13,8 @@ export async function awsJson<T>(env: NodeJS.ProcessEnv, args: string[]): Promis
 }
 
 /** `aws cloudformation package`: the classic packaging command (a .zip ContentUri is keyed by its MD5). */
-export async function cloudformationPackage(
-  env: NodeJS.ProcessEnv,
-  appDir: string,
-  bucket: string,
-  output: string,
-): Promise<void> {
-  await aws(
-    env,
-    ["cloudformation", "package", "--template-file", "template.yaml", "--s3-bucket", bucket, "--output-template-file", output],
-    appDir,
-  );
+export async function cloudformationPackage(env: NodeJS.ProcessEnv, appDir: string, bucket: string, output: string): Promise<void> {
+  await aws(env, ["cloudformation", "package", "--template-file", "template.yaml", "--s3-bucket", bucket, "--output-template-file", output], appDir);
 }
 
 /** `aws cloudformation deploy` of a packaged SAM template (the endpoint runs the SAM transform). */
@@ -71,9 +62,7 @@ export async function listLayerVersions(env: NodeJS.ProcessEnv, layerName: strin
     "--layer-name",
     layerName,
   ]);
-  return listed.LayerVersions.map((v) => ({ version: v.Version, arn: v.LayerVersionArn })).sort(
-    (a, b) => a.version - b.version,
-  );
+  return listed.LayerVersions.map((v) => ({ version: v.Version, arn: v.LayerVersionArn })).sort((a, b) => a.version - b.version);
 }
 
 /** Lambda's CodeSha256 of one layer version's content. */

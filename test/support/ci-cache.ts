@@ -15,7 +15,9 @@ async function exists(path: string): Promise<boolean> {
 
 /** `{{ checksum "file" }}` */
 export async function checksum(file: string): Promise<string> {
-  return createHash("sha256").update(await readFile(file)).digest("hex");
+  return createHash("sha256")
+    .update(await readFile(file))
+    .digest("hex");
 }
 
 export class CiCache {

@@ -10,11 +10,7 @@ function paramEnv(params: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [`PARAM_${k.toUpperCase()}`, v]));
 }
 
-export async function runOrbScript(
-  script: string,
-  params: Record<string, string>,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<RunResult> {
+export async function runOrbScript(script: string, params: Record<string, string>, env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
   return run("bash", [resolve(REPO, "orb/scripts", `${script}.sh`)], {
     env: { ...env, PARAM_HELPER: LOCAL_HELPER, ...paramEnv(params) },
   });

@@ -99,11 +99,7 @@ export class SamLayerPipeline extends Pipeline {
     const zip = join(out, "layer.zip");
     await copyFile(join(appDir, "layer.zip"), zip);
     const packaged = join(out, "packaged.yaml");
-    await runOrbScript(
-      "sam-package",
-      { app_dir: appDir, template: "template.yaml", packaged_template: packaged, s3_bucket: bucket, region: REGION },
-      env,
-    );
+    await runOrbScript("sam-package", { app_dir: appDir, template: "template.yaml", packaged_template: packaged, s3_bucket: bucket, region: REGION }, env);
     // The same app through the classic packaging command: a .zip ContentUri must get the same key.
     const packagedByAwscli = join(out, "packaged-awscli.yaml");
     await cloudformationPackage(env, appDir, bucket, packagedByAwscli);
@@ -117,11 +113,7 @@ export class SamLayerPipeline extends Pipeline {
 
   async redeploy(packaged: string): Promise<{ plan: string; newVersions: number }> {
     const { env, appDir, bucket, stack } = this.o;
-    const plan = await runOrbScript(
-      "layer-plan",
-      { stack_name: stack, packaged_template: packaged, region: REGION },
-      env,
-    );
+    const plan = await runOrbScript("layer-plan", { stack_name: stack, packaged_template: packaged, region: REGION }, env);
     await runOrbScript(
       "sam-deploy",
       {

@@ -6,12 +6,16 @@ import { spawnSync } from "node:child_process";
 
 /** The S3 key `sam package` and `aws cloudformation package` give a .zip artifact. */
 export async function md5Hex(file: string): Promise<string> {
-  return createHash("md5").update(await readFile(file)).digest("hex");
+  return createHash("md5")
+    .update(await readFile(file))
+    .digest("hex");
 }
 
 /** Lambda's CodeSha256 of a zip. */
 export async function sha256Base64(file: string): Promise<string> {
-  return createHash("sha256").update(await readFile(file)).digest("base64");
+  return createHash("sha256")
+    .update(await readFile(file))
+    .digest("base64");
 }
 
 export function zipEntries(zip: string): string[] {

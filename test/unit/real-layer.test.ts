@@ -10,10 +10,14 @@ import { bytesOf, runCli, tempDir, unzipTest } from "./support.js";
 const PACKAGES = ["requests==2.32.3", "six==1.16.0"];
 
 function pipInstall(target: string, extra: string[] = []): void {
-  execFileSync("python3", ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-script-location", "-t", target, ...extra, ...PACKAGES], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, PIP_ROOT_USER_ACTION: "ignore" },
-  });
+  execFileSync(
+    "python3",
+    ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-script-location", "-t", target, ...extra, ...PACKAGES],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, PIP_ROOT_USER_ACTION: "ignore" },
+    },
+  );
 }
 
 describe("a real pip-installed layer", () => {
@@ -35,7 +39,11 @@ describe("a real pip-installed layer", () => {
     expect(bytesOf(join(work, "two.zip")).equals(bytesOf(join(work, "one.zip")))).toBe(true);
     expect(b.md5).toBe(a.md5);
     expect(unzipTest(join(work, "one.zip"))).toContain("No errors detected");
-    const py = spawnSync("python3", ["-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(len(z.namelist()))", join(work, "one.zip")], { encoding: "utf8" });
+    const py = spawnSync(
+      "python3",
+      ["-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(len(z.namelist()))", join(work, "one.zip")],
+      { encoding: "utf8" },
+    );
     expect(py.stderr).toBe("");
     expect(Number(py.stdout)).toBe(a.entries);
     // The digest in the zip is the folder's digest.

@@ -9,7 +9,7 @@ describe("walkLayer", () => {
   it("lists folders and files in byte order of their UTF-8 zip names, not JS string order", async () => {
     const root = join(tempDir(), "layer");
     // U+FF21 (fullwidth A) sorts after U+1F600 in UTF-16 code units but before it in UTF-8 bytes.
-    writeTree(root, { "a-b": "x", "a/b": "x", "B": "x", "\u{1F600}": "x", "\uFF21": "x", "a/a/": null });
+    writeTree(root, { "a-b": "x", "a/b": "x", B: "x", "\u{1F600}": "x", "\uFF21": "x", "a/a/": null });
     const paths = (await walkLayer(root)).map((e) => e.path + (e.type === "directory" ? "/" : ""));
     expect(paths).toEqual(["B", "a-b", "a/", "a/a/", "a/b", "\uFF21", "\u{1F600}"]);
   });

@@ -72,7 +72,11 @@ describe("zip format", () => {
     const r = await zipLayer({ dir, output: join(work, "again.zip") });
     const md5 = spawnSync("md5sum", [join(work, "again.zip")], { encoding: "utf8" }).stdout.split(" ")[0];
     expect(r.md5).toBe(md5);
-    expect(r.sha256).toBe(createHash("sha256").update(bytesOf(join(work, "again.zip"))).digest("base64"));
+    expect(r.sha256).toBe(
+      createHash("sha256")
+        .update(bytesOf(join(work, "again.zip")))
+        .digest("base64"),
+    );
   });
 
   it("switches to ZIP64 past 65,535 entries, and still says nothing to do the second time", async () => {

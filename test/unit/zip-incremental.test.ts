@@ -38,7 +38,11 @@ describe("incremental zip", () => {
       ["delete", () => rmSync(join(dir, "python/pkg/core.py")), (names) => expect(names).not.toContain("python/pkg/core.py")],
       ["add", () => writeFileSync(join(dir, "python/pkg/new.py"), "x = 1\n"), (names) => expect(names).toContain("python/pkg/new.py")],
       ["change", () => writeFileSync(join(dir, "python/pkg/new.py"), "x = 2\n"), () => {}],
-      ["flip x", () => chmodSync(join(dir, "python/pkg/new.py"), 0o755), (_, l) => expect(l.find((x) => x.endsWith(" python/pkg/new.py"))).toMatch(/^-rwxr-xr-x/)],
+      [
+        "flip x",
+        () => chmodSync(join(dir, "python/pkg/new.py"), 0o755),
+        (_, l) => expect(l.find((x) => x.endsWith(" python/pkg/new.py"))).toMatch(/^-rwxr-xr-x/),
+      ],
       ["empty folder", () => rmSync(join(dir, "empty"), { recursive: true }), (names) => expect(names).not.toContain("empty/")],
     ];
     for (const [what, edit, check] of steps) {

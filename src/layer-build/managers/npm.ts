@@ -22,15 +22,18 @@ export async function npmInstall(ctx: LockContext, target: NodeTarget, nodejsDir
       throw fsFailure("cannot copy", join(ctx.projectDir, name), err);
     }
   }
-  const run = await runTool(
-    "npm",
-    ["ci", "--omit=dev", "--no-audit", "--no-fund", "--os=linux", `--cpu=${target.npmCpu}`, "--libc=glibc"],
-    { cwd: nodejsDir, env: { NO_COLOR: "1", npm_config_update_notifier: "false", npm_config_progress: "false" }, installHint: INSTALL },
-  );
+  const run = await runTool("npm", ["ci", "--omit=dev", "--no-audit", "--no-fund", "--os=linux", `--cpu=${target.npmCpu}`, "--libc=glibc"], {
+    cwd: nodejsDir,
+    env: { NO_COLOR: "1", npm_config_update_notifier: "false", npm_config_progress: "false" },
+    installHint: INSTALL,
+  });
   debugOutput(run);
   if (run.code !== 0) {
     const text = run.stdout + run.stderr;
-    if (/can only install packages when your package\.json and (package-lock\.json|npm-shrinkwrap\.json)/.test(text) || /Missing: .* from lock file/.test(text)) {
+    if (
+      /can only install packages when your package\.json and (package-lock\.json|npm-shrinkwrap\.json)/.test(text) ||
+      /Missing: .* from lock file/.test(text)
+    ) {
       throw new UserError(`${ctx.shown} is out of date with its package.json (npm ci); run \`npm install\` and commit it`);
     }
     throw new UserError(`npm ci failed for ${ctx.shown}: ${firstErrorLine(run)}`);

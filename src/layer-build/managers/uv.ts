@@ -26,16 +26,7 @@ export const uvManager: PythonManager = {
     throw new UserError(`uv lock --check failed for ${ctx.shown}: ${firstErrorLine(online)}`);
   },
   async exportRequirements(ctx) {
-    const run = await uv(ctx, [
-      "export",
-      "--frozen",
-      "--no-dev",
-      "--no-emit-project",
-      "--format",
-      "requirements-txt",
-      "--no-header",
-      "--no-annotate",
-    ]);
+    const run = await uv(ctx, ["export", "--frozen", "--no-dev", "--no-emit-project", "--format", "requirements-txt", "--no-header", "--no-annotate"]);
     debugOutput(run);
     if (run.code !== 0) throw new UserError(`uv export failed for ${ctx.shown}: ${firstErrorLine(run)}`);
     return run.stdout;
