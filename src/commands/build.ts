@@ -16,8 +16,26 @@ interface BuildArgs {
   python: string;
   "write-key"?: string;
   "max-unzipped-mb": number;
+  template?: string;
+  "out-dir": string;
+  "output-template"?: string;
   json: boolean;
 }
+
+/**
+ * Options that name one layer's inputs and outputs, with their defaults: a template build finds
+ * those per layer, so with --template they must stay unset. (yargs' conflicts() counts a default
+ * as given, so this compares with the defaults: an explicit default value is harmless.)
+ */
+const SINGLE_LAYER_OPTIONS: [keyof BuildArgs, unknown][] = [
+  ["app-dir", "."],
+  ["pkg-manager", "auto"],
+  ["lockfile", undefined],
+  ["layer-dir", "layer"],
+  ["output", "layer.zip"],
+  ["runtime", undefined],
+  ["architecture", "x86_64"],
+];
 
 export const buildCommand: CommandModule<object, BuildArgs> = {
   command: "build",
@@ -48,9 +66,24 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         default: UNZIPPED_LIMIT_MB,
         describe: "unzipped size this layer may use: lower it when the functions and other layers take part of Lambda's 250 MB",
       })
+      .option("template", {
+        type: "string",
+        describe:
+          "build every layer this SAM template (and its local nested templates) declares with a lockfile in its folder, and write a copy of the template that points at the zips",
+      })
+      .option("out-dir", {
+        type: "string",
+        default: ".sam-layer",
+        describe: "with --template: folder of the zips and layer folders, relative to the template's folder",
+      })
+      .option("output-template", {
+        type: "string",
+        describe: "with --template: the rewritten template, relative to the template's folder (default: <name>.sam-layer.<ext> beside it)",
+      })
       .option("json", { type: "boolean", default: false, describe: "print one JSON object" }),
   handler: async (a) => {
     const say = (line: string) => (a.json ? process.stderr : process.stdout).write(`${line}\n`);
+    if (a.template !== undefined) return buildTemplateCommand(a, say);
     const { buildLayer } = await import("../layer-build/index.js");
     const { formatBuild } = await import("../layer-build/report.js");
     const result = await buildLayer({
@@ -75,3 +108,30 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     else for (const line of formatBuild(result)) say(line);
   },
 };
+
+async function buildTemplateCommand(a: BuildArgs, say: (line: string) => void): Promise<void> {
+  const { UserError } = await import("../errors.js");
+  for (const [name, unset] of SINGLE_LAYER_OPTIONS) {
+    if (a[name] !== unset) throw new UserError(`--${name} is for one layer; with --template each layer's comes from the template and its folder`, 2);
+  }
+  const { buildTemplate } = await import("../template-build/index.js");
+  const { formatTemplateBuild } = await import("../template-build/report.js");
+  const result = await buildTemplate({
+    template: a.template!,
+    outDir: a["out-dir"],
+    outputTemplate: a["output-template"],
+    compileBytecode: a["compile-bytecode"],
+    python: a.python,
+    maxUnzippedMb: a["max-unzipped-mb"],
+    writeKey: a["write-key"],
+    log: say,
+  });
+  if (result.status === "built") {
+    for (const l of result.layers) {
+      l.output = relative(process.cwd(), l.output) || l.output;
+      for (const w of l.warnings) process.stderr.write(`sam-layer: warning: ${l.idPath}: ${w}\n`);
+    }
+  }
+  if (a.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else for (const line of formatTemplateBuild(result)) say(line);
+}

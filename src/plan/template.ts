@@ -44,7 +44,7 @@ function shortName(key: string | undefined): string | undefined {
 }
 
 // Identity resolvers: the node keeps its tag, and toValue() below turns it into the long form.
-const TAGS: Tags = INTRINSICS.flatMap((name) => [
+export const TAGS: Tags = INTRINSICS.flatMap((name) => [
   { tag: `!${name}`, resolve: (s: string) => s },
   { tag: `!${name}`, collection: "seq" as const, resolve: (n: unknown) => n },
   { tag: `!${name}`, collection: "map" as const, resolve: (n: unknown) => n },
