@@ -7,9 +7,9 @@ Usage: moto-launcher.py [--stock]  (binds 127.0.0.1 on a free port; --stock: no 
 Prints one line `moto-launcher: listening on http://127.0.0.1:<port> pid=<pid>` once the socket
 accepts connections, then serves until SIGTERM/SIGINT.
 
-moto 5.2.5 gets five things wrong that the layer tests depend on, all in its CloudFormation
-emulation (the Lambda and S3 APIs themselves are fine). Each patch below restores the documented
-CloudFormation behaviour and nothing more:
+moto 5.2.5 gets six things wrong that the layer tests depend on: five in its CloudFormation
+emulation, one in the download locations of the Lambda API. Each patch below restores the
+documented AWS behaviour and nothing more:
 
 1. AWS::Lambda::LayerVersion ignores `LayerName` and names the layer `<stack>-<logicalId>-<random>`.
    SAM gives each layer version a new logical id (a hash of its content location), so every
@@ -36,8 +36,15 @@ CloudFormation behaviour and nothing more:
    Fix: a resource removed by an update is forgotten by the stack, as in CloudFormation
    (a `DeletionPolicy: Retain` one before moto's delete pass, so it is kept, the rest after it).
 
-Everything else (S3, CloudFormation stacks and change sets, the Lambda API the tests read back)
-is stock moto. Check `python moto-launcher.py --self-check` after upgrading moto: it fails when
+6. Not CloudFormation, but the Lambda API the function runner (test/support/lambda-runner.ts)
+   reads: `get-function` answers a `Code.Location` on amazonaws.com and `get-layer-version` a
+   `Content.Location` of "s3://", so a function's code and a layer's content cannot be downloaded
+   back as Lambda allows (a presigned URL to Lambda's own copy, valid for ten minutes).
+   Fix: both answer a URL on this server, /moto-launcher/code/<token>, that serves the exact bytes
+   the function or layer version was created from (moto keeps them in memory).
+
+Everything else (S3, CloudFormation stacks and change sets, the rest of the Lambda API the tests
+read back) is stock moto. Check `python moto-launcher.py --self-check` after upgrading moto: it fails when
 the patched functions moved, so a silent no-op patch cannot hide a regression.
 """
 
@@ -47,7 +54,8 @@ import copy
 import os
 import signal
 import sys
-from typing import Any
+import uuid
+from typing import Any, Callable, Iterable
 
 from moto.awslambda import models as lambda_models
 from moto.cloudformation import models as cfn_models
@@ -165,7 +173,58 @@ def _resource_map_update(self: Any, template: dict[str, Any], parameters: dict[s
         self._parsed_resources.pop(name, None)
 
 
+_DOWNLOAD_PREFIX = "/moto-launcher/code/"
+# token -> the moto object whose `code_bytes` the URL serves; tokens are never reused.
+_downloads: dict[str, Any] = {}
+
+
+def _download_url(owner: Any) -> str:
+    token = uuid.uuid4().hex
+    _downloads[token] = owner
+    return f"http://127.0.0.1:{os.environ['MOTO_PORT']}{_DOWNLOAD_PREFIX}{token}"
+
+
+_original_function_get_code = LambdaFunction.get_code
+_original_layer_get_version = LayerVersion.get_layer_version
+
+
+def _function_get_code(self: Any) -> dict[str, Any]:
+    # Patch 6: a Code.Location that serves this function's code.
+    response = _original_function_get_code(self)
+    if "ImageUri" not in self.code:  # moto gives none at all for code uploaded as ZipFile
+        response["Code"] = {"Location": _download_url(self), "RepositoryType": "S3"}
+    return response
+
+
+def _layer_get_version(self: Any) -> dict[str, Any]:
+    # Patch 6: a Content.Location that serves this layer version's zip.
+    response = _original_layer_get_version(self)
+    response["Content"]["Location"] = _download_url(self)
+    return response
+
+
+class _CodeDownloads:
+    """WSGI wrapper: GET /moto-launcher/code/<token> answers the bytes; everything else goes to moto."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(_DOWNLOAD_PREFIX):
+            return self.app(environ, start_response)
+        owner = _downloads.get(path[len(_DOWNLOAD_PREFIX):])
+        if owner is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"moto-launcher: no such code download\n"]
+        body: bytes = owner.code_bytes
+        start_response("200 OK", [("Content-Type", "application/zip"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
 def apply_patches() -> None:
+    LambdaFunction.get_code = _function_get_code  # type: ignore[method-assign]
+    LayerVersion.get_layer_version = _layer_get_version  # type: ignore[method-assign]
     cfn_parsing.ResourceMap.update = _resource_map_update  # type: ignore[method-assign]
     cfn_models.Stack.parse_template = staticmethod(_stack_parse_template)  # type: ignore[method-assign,assignment]
     cfn_models.ChangeSet._parse_template = _change_set_parse_template  # type: ignore[method-assign]
@@ -194,6 +253,11 @@ def self_check() -> None:
     update_src = inspect.getsource(_original_resource_map_update)
     assert "_parsed_resources.pop" not in update_src, "moto now forgets removed resources: review patch 5"
     assert '"Remove"' in update_src and "_delete_resource" in update_src, "moto's stack update changed: review patch 5"
+    assert "awslambda-" in inspect.getsource(_original_function_get_code), "moto's get_code changed: review patch 6"
+    assert '"Location": "s3://"' in inspect.getsource(_original_layer_get_version), (
+        "moto's layer Content.Location changed: review patch 6"
+    )
+    assert hasattr(lambda_models, "_zipfile_content"), "moto no longer keeps code bytes: review patch 6"
     print("moto-launcher: self-check ok")
 
 
@@ -202,7 +266,9 @@ def serve(patched: bool) -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     if patched:
         apply_patches()
-    app = DomainDispatcherApplication(create_backend_app)
+    app: Any = DomainDispatcherApplication(create_backend_app)
+    if patched:
+        app = _CodeDownloads(app)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_address[1]
     # moto builds some URLs from MOTO_PORT (default 5000); keep them pointing at this server.
