@@ -75,3 +75,27 @@ export class WhenParameter implements Step {
 export interface ParameterList {
   define(name: string, type: "string" | "boolean" | "enum", defaultValue?: unknown, description?: string, enumValues?: string[]): unknown;
 }
+
+/**
+ * `- when: { condition: { not: { equal: ["", <<parameters.x>>] } }, steps: [...] }`: steps for a
+ * string parameter that is set (or, with `set` false, empty). A logic statement rather than the
+ * bare string: a `when` on a bare non-boolean parameter relies on CircleCI's truthiness rules.
+ */
+export class WhenSet implements Step {
+  constructor(
+    readonly parameter: string,
+    readonly steps: Step[],
+    readonly set = true,
+  ) {}
+  get name(): string {
+    return "when";
+  }
+  get generableType(): GenerableType {
+    return CircleCI.mapping.GenerableType.WHEN;
+  }
+  generate(flatten?: boolean): CircleCI.types.command.CommandShape {
+    const empty = { equal: ["", param(this.parameter)] };
+    const body = { condition: this.set ? { not: empty } : empty, steps: this.steps.map((step) => step.generate(flatten)) };
+    return { when: body } as unknown as CircleCI.types.command.CommandShape;
+  }
+}

@@ -5,7 +5,7 @@ import CircleCI from "@circleci/circleci-config-sdk";
 import { DETECTION_ORDER } from "../../src/layer-build/detect.js";
 import { ARCHITECTURES as HELPER_ARCHITECTURES, RUNTIMES as HELPER_RUNTIMES } from "../../src/layer-build/target.js";
 import { defineHelperParameter } from "../helper.js";
-import { paramEnv, param, scriptStep, type ParameterList, type Step } from "../sdk-gaps.js";
+import { paramEnv, param, scriptStep, WhenSet, type ParameterList, type Step } from "../sdk-gaps.js";
 
 type CommandLiteral = CircleCI.types.parameter.literals.CommandParameterLiteral;
 
@@ -25,9 +25,15 @@ const DETECTION = DETECTION_ORDER.map((manager) => `${LOCKFILE_NAMES[manager] ??
 /** The file `sam-layer build --write-key` writes and the cache keys checksum. */
 export const CACHE_KEY_FILE = "/tmp/sam-layer/cache-key";
 
+/** Where build-layer.sh copies a template build's zips and rewritten templates for the workspace. */
+export const STAGE_DIR = "/tmp/sam-layer/workspace";
+/** A template build's output folder, relative to app-dir (build-layer.sh passes it as --out-dir). */
+export const TEMPLATE_OUT_DIR = ".sam-layer";
+
 /** The build's parameters in the order they are defined; the build-layer job passes them all on. */
 export const BUILD_PARAMETERS = [
   "app-dir",
+  "template",
   "pkg-manager",
   "lockfile",
   "layer-dir",
@@ -42,6 +48,15 @@ export const BUILD_PARAMETERS = [
 
 export function defineBuildParameters(list: ParameterList, helperVersion: string): void {
   list.define("app-dir", "string", ".", "Folder of the SAM application (template, lockfile), relative to the checkout.");
+  list.define(
+    "template",
+    "string",
+    "",
+    "A SAM template, relative to app-dir: build every layer it (and its local nested templates) declares the sam build way " +
+      "(a folder with a lockfile and Metadata.BuildMethod) into app-dir/.sam-layer, and write a copy of each template " +
+      "(<name>.sam-layer.yaml beside it) that points at the zips. The template is not changed; the one-layer parameters " +
+      "(pkg-manager, lockfile, layer-dir, output, runtime, architecture) are not used.",
+  );
   list.define(
     "pkg-manager",
     "enum",
@@ -80,6 +95,11 @@ const BRANCH = "<<#parameters.include-branch-in-cache-key>>{{ .Branch }}-<</para
 const KEY_PREFIX = `${param("cache-version")}-{{ arch }}-${BRANCH}`;
 // No fallback key for the layer: a folder built from another lockfile must never be reused.
 const LAYER_CACHE_KEY = `sam-layer-${KEY_PREFIX}{{ checksum "${CACHE_KEY_FILE}" }}`;
+// A template build caches all its layers in one folder under one key over the layers' own keys. It
+// may fall back to the newest cache of the template: each layer reuses its restored folder only when
+// its own <zip>.key matches, so only the layers whose key moved are installed again.
+const TEMPLATE_CACHE_PREFIX = `sam-layer-template-${KEY_PREFIX}`;
+const TEMPLATE_CACHE_KEY = `${TEMPLATE_CACHE_PREFIX}{{ checksum "${CACHE_KEY_FILE}" }}`;
 // Downloaded wheels and npm tarballs are safe to share, so this one may fall back.
 const DOWNLOAD_CACHE_PREFIX = `sam-layer-downloads-${KEY_PREFIX}`;
 const DOWNLOAD_CACHE_PATHS = ["~/.cache/pip", "~/.npm"];
@@ -99,18 +119,28 @@ function buildSteps(): Step[] {
   const { Restore, Save } = CircleCI.commands.cache;
   return [
     scriptStep("Write the layer cache key", "build-layer.sh", { ...buildEnv(), PARAM_WRITE_KEY: CACHE_KEY_FILE }),
-    new Restore({ name: "Restore the layer folder and zip", keys: [LAYER_CACHE_KEY] }),
+    new WhenSet("template", [new Restore({ name: "Restore the layer folder and zip", keys: [LAYER_CACHE_KEY] })], false),
+    new WhenSet("template", [new Restore({ name: "Restore the template's layer folders and zips", keys: [TEMPLATE_CACHE_KEY, TEMPLATE_CACHE_PREFIX] })]),
     new Restore({
       name: "Restore the package download cache",
       keys: [`${DOWNLOAD_CACHE_PREFIX}{{ checksum "${CACHE_KEY_FILE}" }}`, DOWNLOAD_CACHE_PREFIX],
     }),
-    scriptStep("Install the package manager", "install-pkg-tool.sh", paramEnv("helper", "app-dir", "pkg-manager", "lockfile", "runtime")),
-    scriptStep("Build the layer", "build-layer.sh", buildEnv()),
-    new Save({
-      name: "Save the layer folder and zip",
-      key: LAYER_CACHE_KEY,
-      paths: [appPath("layer-dir"), appPath("output"), appPath("output", ".stat.json"), appPath("output", ".key")],
-    }),
+    scriptStep("Install the package manager", "install-pkg-tool.sh", paramEnv("helper", "app-dir", "pkg-manager", "lockfile", "runtime", "template")),
+    scriptStep("Build the layer", "build-layer.sh", { ...buildEnv(), PARAM_STAGE_DIR: STAGE_DIR }),
+    new WhenSet(
+      "template",
+      [
+        new Save({
+          name: "Save the layer folder and zip",
+          key: LAYER_CACHE_KEY,
+          paths: [appPath("layer-dir"), appPath("output"), appPath("output", ".stat.json"), appPath("output", ".key")],
+        }),
+      ],
+      false,
+    ),
+    new WhenSet("template", [
+      new Save({ name: "Save the template's layer folders and zips", key: TEMPLATE_CACHE_KEY, paths: [`${param("app-dir")}/${TEMPLATE_OUT_DIR}`] }),
+    ]),
     new Save({
       name: "Save the package download cache",
       key: `${DOWNLOAD_CACHE_PREFIX}{{ checksum "${CACHE_KEY_FILE}" }}`,

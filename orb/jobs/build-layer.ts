@@ -1,15 +1,15 @@
 // The `build-layer` job: checkout, the `build` command, then hand the zip on (workspace) and keep it
 // (artifact). Pre- and post-steps are CircleCI's own `pre-steps`/`post-steps` job arguments.
 import CircleCI from "@circleci/circleci-config-sdk";
-import { BUILD_PARAMETERS, defineBuildParameters } from "../commands/build.js";
+import { BUILD_PARAMETERS, defineBuildParameters, STAGE_DIR } from "../commands/build.js";
 import { EXECUTOR_PARAMETERS, defineExecutorParameters } from "../executors/default.js";
-import { param, passThrough, WhenParameter } from "../sdk-gaps.js";
+import { param, passThrough, WhenParameter, WhenSet } from "../sdk-gaps.js";
 
 type JobLiteral = CircleCI.types.parameter.literals.JobParameterLiteral;
 
 export const buildLayerDescription =
   "Build the layer zip with `sam-layer build` (cached by lockfile, runtime, architecture, package manager " +
-  "and helper version; no fallback cache), persist it to the workspace for deploy-sam and store it as an " +
+  "and helper version; no fallback cache), or with `template` every layer of a SAM template and a copy of the template that points at the zips; persist it to the workspace for deploy-sam and store it as an " +
   "artifact. Its bytes depend only on the dependencies, so `sam package` keeps the layer's S3 key and no new " +
   "layer version is published until they change. Accepts CircleCI's pre-steps and post-steps.";
 
@@ -20,15 +20,30 @@ export function buildLayerJob(
 ): CircleCI.reusable.ParameterizedJob {
   const parameters = new CircleCI.parameters.CustomParametersList<JobLiteral>();
   defineBuildParameters(parameters, helperVersion);
-  parameters.define("persist-to-workspace", "boolean", true, "Persist the zip to the workspace (at <app-dir>/<output>) for a later deploy-sam job.");
+  parameters.define(
+    "persist-to-workspace",
+    "boolean",
+    true,
+    "Persist the zip to the workspace (at <app-dir>/<output>; with template, the zips and the rewritten templates at their paths) for a later deploy-sam job.",
+  );
   defineExecutorParameters(parameters);
 
   const zip = `${param("app-dir")}/${param("output")}`;
   const steps = [
     new CircleCI.commands.Checkout(),
     new CircleCI.reusable.ReusedCommand(build, passThrough(BUILD_PARAMETERS)),
-    new WhenParameter("persist-to-workspace", [new CircleCI.commands.workspace.Persist({ root: ".", paths: [zip] })]),
-    new CircleCI.commands.StoreArtifacts({ path: zip }),
+    new WhenSet("template", [
+      new WhenParameter("persist-to-workspace", [new CircleCI.commands.workspace.Persist({ root: STAGE_DIR, paths: ["."] })]),
+      new CircleCI.commands.StoreArtifacts({ path: STAGE_DIR }),
+    ]),
+    new WhenSet(
+      "template",
+      [
+        new WhenParameter("persist-to-workspace", [new CircleCI.commands.workspace.Persist({ root: ".", paths: [zip] })]),
+        new CircleCI.commands.StoreArtifacts({ path: zip }),
+      ],
+      false,
+    ),
   ];
   return new CircleCI.reusable.ParameterizedJob("build-layer", executor.reuse(passThrough(EXECUTOR_PARAMETERS)), parameters, steps);
 }

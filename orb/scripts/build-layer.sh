@@ -2,22 +2,33 @@
 # Runs `sam-layer build` for the build-layer job. With PARAM_WRITE_KEY set it only writes the cache
 # key file that restore_cache/save_cache checksum: one script for both steps, so the key is always
 # computed from exactly the options the build uses.
+# With PARAM_TEMPLATE it builds every layer of that SAM template instead (`--template`, zips under
+# <app-dir>/.sam-layer, a rewritten copy of each template beside it; the one-layer parameters are
+# not used), and copies the zips and the rewritten templates into PARAM_STAGE_DIR at their paths
+# from the checkout root, for persist_to_workspace.
 # Reads: PARAM_HELPER PARAM_APP_DIR PARAM_PKG_MANAGER PARAM_LOCKFILE PARAM_LAYER_DIR PARAM_OUTPUT
 #        PARAM_RUNTIME PARAM_ARCHITECTURE PARAM_COMPILE_BYTECODE PARAM_WRITE_KEY (optional)
+#        PARAM_TEMPLATE (optional) PARAM_STAGE_DIR (optional)
 set -euo pipefail
 
 read -r -a helper <<<"${PARAM_HELPER:?build-layer: PARAM_HELPER is required}"
-args=(
-  build
-  --app-dir "${PARAM_APP_DIR:?build-layer: PARAM_APP_DIR is required}"
-  --pkg-manager "${PARAM_PKG_MANAGER:?build-layer: PARAM_PKG_MANAGER is required}"
-  --layer-dir "${PARAM_LAYER_DIR:?build-layer: PARAM_LAYER_DIR is required}"
-  --output "${PARAM_OUTPUT:?build-layer: PARAM_OUTPUT is required}"
-  --runtime "${PARAM_RUNTIME:?build-layer: PARAM_RUNTIME is required}"
-  --architecture "${PARAM_ARCHITECTURE:?build-layer: PARAM_ARCHITECTURE is required}"
-)
-if [[ -n "${PARAM_LOCKFILE:-}" ]]; then
-  args+=(--lockfile "$PARAM_LOCKFILE")
+app_dir=${PARAM_APP_DIR:?build-layer: PARAM_APP_DIR is required}
+if [[ -n "${PARAM_TEMPLATE:-}" ]]; then
+  out_dir="$(cd "$app_dir" && pwd)/.sam-layer"
+  args=(build --template "$app_dir/$PARAM_TEMPLATE" --out-dir "$out_dir")
+else
+  args=(
+    build
+    --app-dir "$app_dir"
+    --pkg-manager "${PARAM_PKG_MANAGER:?build-layer: PARAM_PKG_MANAGER is required}"
+    --layer-dir "${PARAM_LAYER_DIR:?build-layer: PARAM_LAYER_DIR is required}"
+    --output "${PARAM_OUTPUT:?build-layer: PARAM_OUTPUT is required}"
+    --runtime "${PARAM_RUNTIME:?build-layer: PARAM_RUNTIME is required}"
+    --architecture "${PARAM_ARCHITECTURE:?build-layer: PARAM_ARCHITECTURE is required}"
+  )
+  if [[ -n "${PARAM_LOCKFILE:-}" ]]; then
+    args+=(--lockfile "$PARAM_LOCKFILE")
+  fi
 fi
 if [[ "${PARAM_COMPILE_BYTECODE:-false}" == "true" ]]; then
   args+=(--compile-bytecode)
@@ -28,3 +39,18 @@ if [[ -n "${PARAM_WRITE_KEY:-}" ]]; then
 fi
 
 "${helper[@]}" "${args[@]}"
+
+if [[ -n "${PARAM_TEMPLATE:-}" && -z "${PARAM_WRITE_KEY:-}" && -n "${PARAM_STAGE_DIR:-}" ]]; then
+  # Each built zip has its .zip.key beside it; the rewritten templates are named *.sam-layer.<ext>.
+  staged=0
+  while IFS= read -r -d '' file; do
+    mkdir -p "$PARAM_STAGE_DIR/$(dirname "$file")"
+    cp -p "$file" "$PARAM_STAGE_DIR/$file"
+    staged=$((staged + 1))
+  done < <(
+    find "$app_dir/.sam-layer" -name '*.zip.key' -print0 2>/dev/null | sed -z 's/\.key$//'
+    find "$app_dir" \( -path "$app_dir/.sam-layer" -o -name node_modules -o -name .aws-sam -o -name .git \) -prune \
+      -o -type f -name '*.sam-layer.*' -print0
+  )
+  echo "build-layer: staged $staged files (layer zips and rewritten templates) in $PARAM_STAGE_DIR for the workspace"
+fi

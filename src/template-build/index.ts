@@ -72,7 +72,7 @@ export interface TemplateKeyWritten {
   status: "key-written";
   keyFile: string;
   key: string;
-  layers: { idPath: string; key: string }[];
+  layers: { idPath: string; key: string; pkgManager: string }[];
   left: LayerLeft[];
 }
 
@@ -145,10 +145,10 @@ export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBu
   if (o.writeKey !== undefined) {
     const work = await mkdtemp(join(tmpdir(), "sam-layer-template-key-"));
     try {
-      const layers: { idPath: string; key: string }[] = [];
+      const layers: { idPath: string; key: string; pkgManager: string }[] = [];
       for (const l of buildable) {
         const r = await buildLayer({ ...options(l), writeKey: join(work, "key"), log: () => {} });
-        layers.push({ idPath: l.idPath, key: r.key });
+        layers.push({ idPath: l.idPath, key: r.key, pkgManager: r.pkgManager });
       }
       const key = templateKey(layers);
       await writeKeyFile(o.writeKey, key, "--write-key");

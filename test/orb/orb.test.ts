@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { CACHE_KEY_FILE } from "../../orb/commands/build.js";
+import { CACHE_KEY_FILE, STAGE_DIR } from "../../orb/commands/build.js";
 import { DETECTION_ORDER } from "../../src/layer-build/detect.js";
 import { RUNTIMES as HELPER_RUNTIMES } from "../../src/layer-build/target.js";
 import { ORB_DIR, ORB_FILE, ORB_NAME, ORB_NAMESPACE, PROJECT_URL, buildOrb, packageVersion, renderOrb } from "../../orb/index.js";
@@ -148,6 +148,7 @@ describe("the orb's components", () => {
     expect(Object.keys(parametersOf(job(orb, "build-layer"))).sort()).toEqual(
       [
         "app-dir",
+        "template",
         "pkg-manager",
         "lockfile",
         "layer-dir",
@@ -234,22 +235,44 @@ describe("the orb's components", () => {
     expect((downloads!.args.keys as string[]).length).toBe(2);
   });
 
+  it("build with template: one cache of the whole .sam-layer folder, restored with a fallback to the newest of the template", () => {
+    const steps = cacheSteps(command(orb, "build"));
+    const restore = steps.find(({ name, args }) => name === "restore_cache" && args.name === "Restore the template's layer folders and zips");
+    const save = steps.find(({ name, args }) => name === "save_cache" && args.name === "Save the template's layer folders and zips");
+    const prefix =
+      "sam-layer-template-<<parameters.cache-version>>-{{ arch }}-<<#parameters.include-branch-in-cache-key>>{{ .Branch }}-<</parameters.include-branch-in-cache-key>>";
+    expect(restore?.args.keys).toEqual([`${prefix}{{ checksum "${CACHE_KEY_FILE}" }}`, prefix]);
+    expect(save?.args.key).toBe(`${prefix}{{ checksum "${CACHE_KEY_FILE}" }}`);
+    expect(save?.args.paths).toEqual(["<<parameters.app-dir>>/.sam-layer"]);
+  });
+
   it("build: the key step and the build step run the same script with the same options", () => {
     const runs = runSteps(orb).filter(({ component }) => component.name === "build");
     const key = runs.find(({ run }) => run.name === "Write the layer cache key")?.run;
     const build = runs.find(({ run }) => run.name === "Build the layer")?.run;
     expect(key?.command).toBe(build?.command);
     const { PARAM_WRITE_KEY: _key, ...keyEnv } = mapping(key?.environment);
-    expect(keyEnv).toEqual(build?.environment);
+    // the build step also gets the folder it stages a template build's outputs in
+    const { PARAM_STAGE_DIR: stage, ...buildEnv } = mapping(build?.environment);
+    expect(stage).toBe(STAGE_DIR);
+    expect(keyEnv).toEqual(buildEnv);
   });
 
-  it("build-layer persists and stores the same zip path; deploy-sam attaches the workspace at the same root", () => {
+  it("build-layer persists and stores the same zip path (with template, the staged folder); deploy-sam attaches the workspace at the same root", () => {
     const buildSteps = job(orb, "build-layer").steps as unknown[];
-    const persist = (mapping(mapping(buildSteps.find((s) => mapping(s).when)).when).steps as unknown[])[0];
-    expect(persist).toEqual({
-      persist_to_workspace: { root: ".", paths: ["<<parameters.app-dir>>/<<parameters.output>>"] },
+    const empty = { equal: ["", "<<parameters.template>>"] };
+    const branch = (condition: unknown) => {
+      const step = buildSteps.find((s) => JSON.stringify(mapping(mapping(s).when).condition) === JSON.stringify(condition));
+      return mapping(mapping(step).when).steps as unknown[];
+    };
+    const persistWhen = (path: string, root: string) => ({
+      when: { condition: "<<parameters.persist-to-workspace>>", steps: [{ persist_to_workspace: { root, paths: [path] } }] },
     });
-    expect(buildSteps).toContainEqual({ store_artifacts: { path: "<<parameters.app-dir>>/<<parameters.output>>" } });
+    expect(branch(empty)).toEqual([
+      persistWhen("<<parameters.app-dir>>/<<parameters.output>>", "."),
+      { store_artifacts: { path: "<<parameters.app-dir>>/<<parameters.output>>" } },
+    ]);
+    expect(branch({ not: empty })).toEqual([persistWhen(".", STAGE_DIR), { store_artifacts: { path: STAGE_DIR } }]);
     const deploySteps = job(orb, "deploy-sam").steps as unknown[];
     expect(deploySteps[0]).toBe("checkout");
     expect(deploySteps[1]).toEqual({
@@ -392,8 +415,9 @@ describe("the review checks fail on a broken orb", () => {
     const doc = broken((o) => {
       mapping(parametersOf(command(o, "build"))["cache-version"]).default = "${CACHE_VERSION}";
     });
-    // Two layer-cache keys and three download-cache keys (restore with its fallback, save).
-    expect(checkCacheKeyParameters(doc).length).toBe(5);
+    // Two layer-cache keys, three template-cache keys (restore with its fallback, save) and three
+    // download-cache keys.
+    expect(checkCacheKeyParameters(doc).length).toBe(8);
   });
 
   it("an example on an old major version, or named 'example'", () => {
