@@ -2,7 +2,7 @@
 // CircleCI uses: an entry is saved once per key and never overwritten, restoring brings files and
 // folders back with their modification times, and entries expire (clear()).
 import { createHash } from "node:crypto";
-import { access, mkdir, readFile, rm } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { run } from "./run.js";
 
@@ -32,6 +32,23 @@ export class CiCache {
     if (!(await exists(this.archive(key)))) return false;
     await run("tar", ["-C", workDir, "-xf", this.archive(key)]);
     return true;
+  }
+
+  /**
+   * restore_cache with several keys, as CircleCI matches them: each key in turn as a prefix, the
+   * most recently saved entry first. Returns the key of the entry restored, if any.
+   */
+  async restoreFirst(keys: string[], workDir: string): Promise<string | undefined> {
+    const names = (await exists(this.store)) ? (await readdir(this.store)).filter((n) => n.endsWith(".tar")).map((n) => n.slice(0, -4)) : [];
+    for (const key of keys) {
+      const matches = await Promise.all(names.filter((n) => n.startsWith(key)).map(async (n) => ({ n, t: (await stat(this.archive(n))).mtimeMs })));
+      const newest = matches.sort((a, b) => b.t - a.t)[0];
+      if (newest) {
+        await run("tar", ["-C", workDir, "-xf", this.archive(newest.n)]);
+        return newest.n;
+      }
+    }
+    return undefined;
   }
 
   /** save_cache: a key that already exists is left as it is; missing paths are skipped. */

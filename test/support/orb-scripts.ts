@@ -10,8 +10,10 @@ function paramEnv(params: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [`PARAM_${k.toUpperCase()}`, v]));
 }
 
-export async function runOrbScript(script: string, params: Record<string, string>, env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+/** `cwd` stands for the job's working directory (the checkout root), for relative app-dirs. */
+export async function runOrbScript(script: string, params: Record<string, string>, env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<RunResult> {
   return run("bash", [resolve(REPO, "orb/scripts", `${script}.sh`)], {
+    cwd,
     env: { ...env, PARAM_HELPER: LOCAL_HELPER, ...paramEnv(params) },
   });
 }
