@@ -313,8 +313,8 @@ describe("the README's orb section", () => {
     }
   });
 
-  it("shows a minimal and a full config that call the orb validly, on its current major version", () => {
-    expect(configs.length).toBe(2);
+  it("shows the adoption config, a minimal and a full config that call the orb validly, on its current major version", () => {
+    expect(configs.length).toBe(3);
     for (const config of configs) {
       expect(mapping(config.orbs)["sam-layer"]).toBe(`${orbRef}@${version.split(".")[0]}`);
       expect(checkOrbUsage(config, orb, orbRef, "README")).toEqual([]);
