@@ -177,7 +177,7 @@ function warnings(input: PlanInput): string[] {
       if (existsSync(path) && statSync(path).isDirectory()) {
         const prop = r.Type === SAM_LAYER ? "ContentUri" : "Content";
         out.push(
-          `${id}: ${prop} ${uri} is a folder: aws cloudformation package zips it with file times and modes, so its S3 key, and the layer version, change on every build; point ${prop} at the zip sam-layer build writes`,
+          `${id}: ${prop} ${uri} is a folder: aws cloudformation package zips it with file times and modes, so its S3 key, and the layer version, change on every build; point ${prop} at the zip sam-layer build writes, or let sam-layer build --template build every such layer and deploy the copy of the template it writes`,
         );
       }
     }
