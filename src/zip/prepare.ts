@@ -1,0 +1,296 @@
+// Reads, hashes (CRC-32, SHA-256) and deflates the layer's files of up to WHOLE_FILE_MAX ahead of
+// the zip writer, on worker threads: one per core, each running synchronous zlib over batches of
+// files, so both cores of a CI machine deflate while the main thread only writes. This replaced
+// one async zlib stream per file on libuv's pool, whose per-file stream set-up and per-16 KiB
+// callbacks cost the main thread about as much CPU as a third of the deflating itself (perf, 2
+// cores; see the README's benchmark section). The bytes do not depend on any of this: each file is
+// one independent raw deflate stream of the same zlib at the same level, whichever thread runs it.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import * as fs from "node:fs";
+import * as zlib from "node:zlib";
+import * as crypto from "node:crypto";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { UserError } from "../errors.js";
+import { fsFailure } from "../layer/fs-error.js";
+import type { LayerEntry } from "../layer/walk.js";
+
+export interface Prepared {
+  method: number;
+  crc: number;
+  hash: string;
+  /** stored or deflated bytes; valid until the next prepared file is taken */
+  data: Buffer;
+}
+
+/** Files up to this size are read whole; bigger ones are streamed by the writer. */
+export const WHOLE_FILE_MAX = 4 << 20;
+/**
+ * Raw bytes handed out and not yet written: the memory bound, whatever the layer size. 4 MiB keeps
+ * a worker 8+ batches ahead; 8 and 16 MiB were no faster and cost 10-25 MB of peak RSS.
+ */
+const READ_AHEAD_BYTES = 4 << 20;
+/** A batch is one message each way: big enough to hide the hand-over, small enough to balance. */
+const BATCH_BYTES = 256 << 10;
+const BATCH_FILES = 64;
+/** Below this many bytes to deflate, starting workers (~20 ms each) costs more than it gains. */
+const PARALLEL_MIN_BYTES = 4 << 20;
+const MAX_WORKERS = 3;
+/** Raw bytes prepared between two young-generation collections on the main thread. */
+const GC_EVERY_BYTES = 4 << 20;
+const CHANGED = "SAM_LAYER_FILE_CHANGED";
+
+interface Modules {
+  fs: Pick<typeof fs, "openSync" | "readSync" | "closeSync">;
+  zlib: Pick<typeof zlib, "crc32" | "deflateRawSync">;
+  crypto: Pick<typeof crypto, "createHash">;
+}
+
+/**
+ * The per-file work. It is also the source of the worker (via toString), so it must use nothing
+ * from outside but its parameter. Stored (method 0) when deflate does not shrink the file:
+ * already-compressed files, tiny files, empty files, level 0.
+ */
+function preparer(m: Modules): (absPath: string, size: number, level: number) => Prepared {
+  let scratch = Buffer.allocUnsafe(64 << 10);
+  return (absPath, size, level) => {
+    if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(size + 1);
+    const fd = m.fs.openSync(absPath, "r");
+    let n = 0;
+    try {
+      // One byte more than expected, to notice a file that grew since the walk.
+      const buf = scratch.subarray(0, size + 1);
+      for (;;) {
+        const got = m.fs.readSync(fd, buf, n, buf.length - n, null);
+        if (got === 0) break;
+        n += got;
+        if (n === buf.length) break;
+      }
+    } finally {
+      m.fs.closeSync(fd);
+    }
+    if (n !== size) throw Object.assign(new Error("file changed"), { code: "SAM_LAYER_FILE_CHANGED" });
+    const raw = scratch.subarray(0, n);
+    const crc = m.zlib.crc32(raw);
+    const hash = m.crypto.createHash("sha256").update(raw).digest("hex");
+    if (level > 0 && n > 0) {
+      // An output buffer the size of the file: zlib finishes in one call instead of one per 16 KiB.
+      const deflated = m.zlib.deflateRawSync(raw, { level, chunkSize: Math.max(64, n + 64) });
+      if (deflated.length < n) return { method: 8, crc, hash, data: deflated };
+    }
+    return { method: 0, crc, hash, data: raw };
+  };
+}
+
+interface BatchRequest {
+  paths: string[];
+  sizes: number[];
+  level: number;
+}
+
+interface BatchReply {
+  methods: number[];
+  crcs: number[];
+  hashes: string[];
+  lengths: number[];
+  /** every file's data back to back; at most the batch's raw size, since deflate must shrink */
+  data: ArrayBuffer;
+  failed?: { index: number; code?: string; message: string };
+}
+
+/** A batch's files back to back in one buffer (one transfer); stops at the first failure. */
+function runBatch(prepare: ReturnType<typeof preparer>, { paths, sizes, level }: BatchRequest): BatchReply {
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const out = Buffer.allocUnsafeSlow(total);
+  const reply: BatchReply = { methods: [], crcs: [], hashes: [], lengths: [], data: out.buffer as ArrayBuffer };
+  let at = 0;
+  for (let i = 0; i < paths.length; i++) {
+    try {
+      const p = prepare(paths[i]!, sizes[i]!, level);
+      reply.methods.push(p.method);
+      reply.crcs.push(p.crc);
+      reply.hashes.push(p.hash);
+      reply.lengths.push(p.data.length);
+      at += p.data.copy(out, at);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      reply.failed = { index: i, code: e.code, message: e.message };
+      break;
+    }
+  }
+  return reply;
+}
+
+function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:worker_threads").MessagePort, gc: (() => void) | undefined): void {
+  let sinceGc = 0;
+  port.on("message", (req: BatchRequest) => {
+    const reply = run(req);
+    port.postMessage(reply, [reply.data]);
+    sinceGc += reply.data.byteLength;
+    if (gc && sinceGc > 2 << 20) {
+      sinceGc = 0;
+      gc();
+    }
+  });
+}
+
+/**
+ * A young-generation collection on demand. Every file leaves buffers behind (deflate output, a
+ * batch's reply): memory outside V8's heap, which V8 lets grow by tens of MB before it collects.
+ * Collecting every few MB keeps peak RSS flat; `gc` is exposed this way because a worker cannot
+ * take V8 flags of its own. Self-contained: it is part of the worker's source too.
+ */
+function youngGc(v8m: typeof v8, vmm: typeof vm): (() => void) | undefined {
+  try {
+    v8m.setFlagsFromString("--expose-gc");
+    const gc = vmm.runInNewContext("gc") as (opts: { type: string }) => void;
+    return () => gc({ type: "minor" });
+  } catch {
+    return undefined;
+  }
+}
+
+const WORKER_SOURCE = [
+  `const { parentPort } = require("node:worker_threads");`,
+  `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib: require("node:zlib"), crypto: require("node:crypto") });`,
+  `const runBatch = ${runBatch.toString()};`,
+  `const collect = (${youngGc.toString()})(require("node:v8"), require("node:vm"));`,
+  `(${workerMain.toString()})((req) => runBatch(prepare, req), parentPort, collect);`,
+].join("\n");
+
+interface Batch {
+  /** entry indices, ascending */
+  indices: number[];
+  bytes: number;
+  /** the worker that prepares it; undefined: the main thread, when the writer gets there */
+  worker?: number;
+  reply?: Promise<BatchReply>;
+  /** offsets of each file's data in the reply */
+  offsets?: number[];
+}
+
+interface WorkerSlot {
+  worker: Worker;
+  queue: Array<(r: BatchReply) => void>;
+}
+
+/**
+ * Hands out Prepared files in entry order. With W workers (cores - 1, at most 3), every (W+1)th
+ * batch is left to the main thread, which prepares it itself when the writer reaches it, so all
+ * cores work with one isolate fewer (each costs ~10 MB). Small layers use no worker at all.
+ */
+export class Preparer {
+  private readonly batches: Batch[] = [];
+  /** entry index -> batch index, -1 for entries the writer handles itself */
+  private readonly batchOf: Int32Array;
+  private readonly workers: WorkerSlot[] = [];
+  private readonly prepare = preparer({ fs, zlib, crypto });
+  private readonly gc = youngGc(v8, vm);
+  private sinceGc = 0;
+  private nextToSend = 0;
+  private bytesOut = 0;
+  private failure?: Error;
+
+  constructor(
+    private readonly entries: readonly LayerEntry[],
+    private readonly level: number,
+  ) {
+    this.batchOf = new Int32Array(entries.length).fill(-1);
+    let total = 0;
+    let cur: Batch | undefined;
+    entries.forEach((e, i) => {
+      if (e.type !== "file" || e.size > WHOLE_FILE_MAX) return;
+      total += e.size;
+      if (!cur || cur.indices.length >= BATCH_FILES || cur.bytes + e.size > BATCH_BYTES) {
+        cur = { indices: [], bytes: 0 };
+        this.batches.push(cur);
+      }
+      cur.indices.push(i);
+      cur.bytes += e.size;
+      this.batchOf[i] = this.batches.length - 1;
+    });
+    const n = total < PARALLEL_MIN_BYTES ? 0 : Math.min(availableParallelism(), MAX_WORKERS + 1) - 1;
+    for (let k = 0; k < n; k++) {
+      // A small young generation: a worker's live data is one batch.
+      const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+      const slot: WorkerSlot = { worker, queue: [] };
+      worker.on("message", (r: BatchReply) => slot.queue.shift()?.(r));
+      worker.on("error", (err) => {
+        this.failure = err;
+        for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: [], lengths: [], data: new ArrayBuffer(0) });
+      });
+      this.workers.push(slot);
+    }
+    this.batches.forEach((b, j) => {
+      const k = j % (n + 1);
+      if (k < n) b.worker = k;
+    });
+    this.pump();
+  }
+
+  /** Sends batches to their workers while the read-ahead budget allows. */
+  private pump(): void {
+    while (this.nextToSend < this.batches.length) {
+      const b = this.batches[this.nextToSend]!;
+      if (this.bytesOut + b.bytes > READ_AHEAD_BYTES && this.bytesOut > 0) return;
+      this.nextToSend++;
+      this.bytesOut += b.bytes;
+      if (b.worker === undefined) continue;
+      const slot = this.workers[b.worker]!;
+      b.reply = new Promise<BatchReply>((resolve) => slot.queue.push(resolve));
+      slot.worker.postMessage(this.request(b));
+    }
+  }
+
+  private request(b: Batch): BatchRequest {
+    return { paths: b.indices.map((i) => this.entries[i]!.absPath), sizes: b.indices.map((i) => this.entries[i]!.size), level: this.level };
+  }
+
+  /** The prepared file for entry `i`; entries must be taken in ascending order. */
+  async take(i: number): Promise<Prepared> {
+    const b = this.batches[this.batchOf[i]!];
+    if (!b) throw new Error(`internal: entry ${i} is not prepared here`);
+    b.reply ??= Promise.resolve(runBatch(this.prepare, this.request(b)));
+    const r = await b.reply;
+    if (this.failure) throw this.failure;
+    const k = b.indices.indexOf(i);
+    if (r.failed && r.failed.index <= k) {
+      const { code, message } = r.failed;
+      throw this.translate(Object.assign(new Error(message), { code }), this.entries[b.indices[r.failed.index]!]!);
+    }
+    if (!b.offsets) {
+      b.offsets = [];
+      let at = 0;
+      for (const len of r.lengths) {
+        b.offsets.push(at);
+        at += len;
+      }
+    }
+    const data = Buffer.from(r.data, b.offsets[k]!, r.lengths[k]!);
+    if (k === b.indices.length - 1) {
+      // The batch is written once its last file is: release its budget and its reply.
+      this.bytesOut -= b.bytes;
+      b.reply = undefined;
+      b.offsets = undefined;
+      this.pump();
+      this.sinceGc += b.bytes;
+      if (this.gc && this.sinceGc > GC_EVERY_BYTES) {
+        this.sinceGc = 0;
+        this.gc();
+      }
+    }
+    return { method: r.methods[k]!, crc: r.crcs[k]!, hash: r.hashes[k]!, data };
+  }
+
+  private translate(err: unknown, e: LayerEntry): Error {
+    if ((err as NodeJS.ErrnoException).code === CHANGED) return new UserError(`file changed while zipping: ${e.path}`);
+    return fsFailure("cannot read", e.path, err);
+  }
+
+  /** Stops the workers; no read outlives the writer's file. */
+  async close(): Promise<void> {
+    this.nextToSend = this.batches.length;
+    await Promise.all(this.workers.map((s) => s.worker.terminate()));
+  }
+}
