@@ -1,7 +1,6 @@
 // `<output>.stat.json`: content hashes by (path, size, mtime), and the zip's own hashes by its
 // stat, so a "nothing to do" run costs stat calls and reading the zip's tail, not reading files.
 import { readFileSync } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
 import type { LayerEntry } from "./walk.js";
 
 const VERSION = 1;
@@ -93,6 +92,8 @@ export class StatCache {
   /** Written through a temp file; a cache that cannot be written only costs speed next time. */
   async save(): Promise<void> {
     if (!this.dirty) return;
+    // Loaded here: an unchanged layer never writes the cache, and fs/promises costs start-up time.
+    const { open, rename, unlink } = await import("node:fs/promises");
     const temp = `${this.path}.${process.pid}.tmp`;
     try {
       const fh = await open(temp, "w", 0o644);

@@ -1,7 +1,6 @@
 // `sam-layer zip`: the layer folder in, a deterministic zip out, rewritten only when the content
 // (or a setting that shapes the bytes) changed.
 import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
-import v8 from "node:v8";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { UserError } from "../errors.js";
 import { contentDigest, type DigestEntry } from "../layer/digest.js";
@@ -11,7 +10,7 @@ import { StatCache } from "../layer/stat-cache.js";
 import { walkLayer, type LayerEntry } from "../layer/walk.js";
 import { fileSums } from "./file-sums.js";
 import { DEFAULT_LEVEL, zipTimestamp } from "./format.js";
-import { readZipComment } from "./read.js";
+import { readZipComment } from "./comment.js";
 
 export interface ZipLayerOptions {
   dir: string;
@@ -64,7 +63,6 @@ export function checkZipArgs(opts: ZipLayerOptions): { level: number; dir: strin
 }
 
 export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
-  keepYoungGenerationSmall();
   const startedMs = Date.now();
   const { level, output } = checkZipArgs(opts);
   const time = zipTimestamp();
@@ -72,7 +70,7 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
   const entries = await walkLayer(opts.dir, { exclude: opts.exclude, includePycache: opts.includePycache });
   const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);
   const cache = StatCache.load(statCachePath(output));
-  const existing = await readZipComment(output);
+  const existing = readZipComment(output);
 
   // Hash the folder only when the zip there was made by us with the same settings.
   if (typeof existing === "string" && existing.startsWith(zipComment(level, time.seconds, ""))) {
@@ -117,15 +115,6 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
     sha256: sums.sha256,
     digest: written.digest,
   };
-}
-
-/**
- * Every file leaves short-lived garbage (zlib, hash and stat objects), and V8 answers that rate by
- * growing its young generation to ~50 MB. Keeping it at its start size cost no measurable time and
- * cut peak RSS from ~145 to ~95 MB on a 20,000-file layer. Only a heap growth heuristic changes.
- */
-function keepYoungGenerationSmall(): void {
-  v8.setFlagsFromString("--semi-space-growth-factor=1");
 }
 
 /** The content digest, reading only the files the stat cache cannot vouch for. */

@@ -1,5 +1,5 @@
-// Reads existing zips (ours or anyone's) with yauzl: the comment for the "nothing to do" check,
-// and every entry's content hash for `hash` and `diff`.
+// Reads existing zips (ours or anyone's) with yauzl: every entry's content hash for `hash` and
+// `diff` (the "nothing to do" check reads only the comment, in comment.ts).
 import { createHash } from "node:crypto";
 import yauzl from "yauzl";
 import { UserError } from "../errors.js";
@@ -22,22 +22,6 @@ function entryName(entry: yauzl.Entry): string {
   } catch {
     return entry.fileName;
   }
-}
-
-/**
- * The archive comment of the zip at `path`: `undefined` when no file is there, `null` when the
- * file is not a readable zip (foreign or corrupt output gets rebuilt, it is no error). Reads only
- * the end of the file.
- */
-export async function readZipComment(path: string): Promise<string | null | undefined> {
-  let zip: yauzl.ZipFile;
-  try {
-    zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false });
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ENOENT" ? undefined : null;
-  }
-  zip.close();
-  return zip.comment;
 }
 
 export interface ZipContents {

@@ -112,6 +112,11 @@ describe("incremental zip", () => {
     expect((await zipLayer({ dir, output: out })).status).toBe("updated");
     expect(bytesOf(out).equals(good)).toBe(true);
 
+    // Bytes after our comment: the end record no longer reaches the end of the file.
+    writeFileSync(out, Buffer.concat([good, Buffer.from("x")]));
+    expect((await zipLayer({ dir, output: out })).status).toBe("updated");
+    expect(bytesOf(out).equals(good)).toBe(true);
+
     // Info-ZIP's zip of the same folder: no sam-layer comment.
     rmSync(out);
     expect(spawnSync("zip", ["-q", "-r", "-X", out, "."], { cwd: dir }).status).toBe(0);
