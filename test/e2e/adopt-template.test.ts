@@ -15,7 +15,7 @@ import { checksum, CiCache } from "../support/ci-cache.js";
 import { invokeFunction } from "../support/lambda-runner.js";
 import { REGION, startMoto, type MotoServer } from "../support/moto.js";
 import { runOrbScript } from "../support/orb-scripts.js";
-import { REPO } from "../support/run.js";
+import { REPO, run, VENV_BIN } from "../support/run.js";
 import { md5Hex } from "../support/zip-facts.js";
 
 const FIXTURE = resolve(REPO, "test/e2e/fixtures/sam-build-app");
@@ -26,6 +26,7 @@ type LayerId = keyof typeof LAYERS;
 const CACHE_PREFIX = "sam-layer-template-v1-";
 
 interface Run {
+  packaged: string;
   buildOutput: string;
   cacheRestored?: string;
   plan: string;
@@ -107,7 +108,7 @@ describe("an unmodified sam build app through the orb's scripts: a layer version
     }
     const fns = await stackFunctions(env, STACK);
     const functionLayers = Object.fromEntries(Object.values(fns).map((f) => [f.logicalId, f.layerArns]));
-    const result = { buildOutput: built.stdout, cacheRestored, plan: plan.stdout, md5, s3Key, versions, functionLayers };
+    const result = { packaged, buildOutput: built.stdout, cacheRestored, plan: plan.stdout, md5, s3Key, versions, functionLayers };
     results.push(result);
     return result;
   }
@@ -201,5 +202,42 @@ describe("an unmodified sam build app through the orb's scripts: a layer version
     const node = await invokeFunction(moto.env, fns.NodeFunction!.name);
     expect(node.functionError).toBeUndefined();
     expect(node.response).toEqual({ ms: 172800000 });
+  });
+  it("6. a stack deployed before adopting (sam build of the user's template): plan matches its layers by logical id, each changed once", async () => {
+    // Its own stack and layer names, so its versions do not count in the steps above.
+    const before = join(work, "before", "app");
+    await cp(FIXTURE, before, { recursive: true });
+    const template = join(before, "template.yaml");
+    await writeFile(template, (await readFile(template, "utf8")).replaceAll("LayerName: adopt-", "LayerName: before-adopt-"));
+    const env = { ...moto.env, PATH: `${VENV_BIN}:${moto.env.PATH ?? process.env.PATH}`, SAM_CLI_TELEMETRY: "0" };
+    await run("sam", ["build", "--template", "template.yaml"], { cwd: before, env });
+    const packaged = join(work, "before", "packaged.yaml");
+    await runOrbScript(
+      "sam-package",
+      { app_dir: before, template: ".aws-sam/build/template.yaml", packaged_template: packaged, s3_bucket: BUCKET, region: REGION },
+      env,
+    );
+    await runOrbScript(
+      "sam-deploy",
+      {
+        app_dir: before,
+        packaged_template: packaged,
+        stack_name: `${STACK}-before`,
+        s3_bucket: BUCKET,
+        region: REGION,
+        capabilities: "CAPABILITY_IAM",
+        no_fail_on_empty_changeset: "true",
+      },
+      env,
+    );
+    const plan = await runOrbScript("layer-plan", { stack_name: `${STACK}-before`, packaged_template: results[0]!.packaged, region: REGION }, env);
+    // sam package keyed the sam-built folders by SAM's folder checksum; the adopted zips go by their MD5.
+    for (const id of Object.keys(LAYERS) as LayerId[]) {
+      const samKey = (await layerContentUri(packaged, id)).key;
+      expect(samKey).not.toBe(results[0]!.md5[id]);
+      expect(plan.stdout).toContain(
+        `${id}: changed: a new layer version will be published\n  content: s3://${BUCKET}/${samKey} -> s3://${BUCKET}/${results[0]!.md5[id]}\n`,
+      );
+    }
   });
 });
