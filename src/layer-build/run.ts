@@ -1,7 +1,8 @@
 // Runs the package-manager tools as child processes with captured output, and turns "not on PATH"
-// into an error that says what to install.
+// or "on PATH but not executable" into an error that says what to install.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { UserError } from "../errors.js";
 
 export interface ToolRun {
@@ -33,6 +34,7 @@ export async function runTool(command: string, args: string[], opts: ToolOptions
       // spawn says ENOENT for a missing working folder too; do not blame the tool for that.
       if (e.code === "ENOENT" && opts.cwd !== undefined && !existsSync(opts.cwd)) reject(new UserError(`cannot run ${command}: folder not found: ${opts.cwd}`));
       else if (e.code === "ENOENT") reject(new UserError(`${command} not found on PATH; ${opts.installHint}`));
+      else if (e.code === "EACCES") reject(new UserError(`${notExecutable(command, { ...process.env, ...opts.env }.PATH)}; ${opts.installHint}`));
       else reject(new UserError(`cannot run ${command}: ${e.message}`));
     });
     child.on("close", (code, signal) => {
@@ -43,6 +45,20 @@ export async function runTool(command: string, args: string[], opts: ToolOptions
       });
     });
   });
+}
+
+/**
+ * Why spawn said EACCES: the file is there but this user may not run it (no execute bit, or a folder
+ * on its way that the user cannot enter, e.g. a tool under another user's 0700 home). spawn searches
+ * PATH like execvp, which reports EACCES only when no entry could run, so the first match is the one.
+ */
+function notExecutable(command: string, path: string | undefined): string {
+  if (command.includes("/")) return `cannot run ${command}: permission denied`;
+  const found = (path ?? "")
+    .split(delimiter)
+    .map((dir) => join(dir || ".", command))
+    .find((file) => existsSync(file));
+  return `${command} on PATH cannot be run by this user${found ? `: ${found}` : ""} (permission denied)`;
 }
 
 /** The most telling line of a failed tool's output: its first `error` line, else its last line. */

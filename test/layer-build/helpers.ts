@@ -55,9 +55,9 @@ export function built(r: BuildResult): Built {
   return r;
 }
 
-/** Runs the bundled CLI (npm run build makes it). */
+/** Runs the bundled CLI (npm run build makes it), with this very node: env may give a PATH without it. */
 export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
-  return spawnSync("node", [CLI, ...args], { cwd, env, encoding: "utf8" });
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: "utf8" });
 }
 
 /** A program's output, failing loudly when it failed. */

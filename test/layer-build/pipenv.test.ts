@@ -1,5 +1,5 @@
 // `sam-layer build` from a Pipfile.lock made by the real pipenv in set-up.
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Built } from "../../src/layer-build/index.js";
@@ -69,13 +69,23 @@ describe("build with pipenv (Pipfile.lock)", () => {
     await expect(build({ appDir: restored, runtime: "python3.12" })).rejects.toThrow(/^Pipfile\.lock is out of date with its Pipfile/);
   });
 
+  // PATH holds only a folder of our own: CI images may have pipenv elsewhere on PATH (cimg/python does).
+  const withPath = (path: string) => cli(["build", "--runtime", "python3.12"], dir, { ...process.env, PATH: path });
+
   it("names pipenv and how to install it when it is not on PATH", () => {
-    const path = (process.env.PATH ?? "")
-      .split(":")
-      .filter((p) => !p.endsWith(".venv/bin"))
-      .join(":");
-    const r = cli(["build", "--runtime", "python3.12"], dir, { ...process.env, PATH: path });
-    expect(r.status).toBe(1);
+    const r = withPath(mkdtempSync(join(root, "empty-path-")));
     expect(r.stderr).toMatch(/^sam-layer: pipenv not found on PATH; install it with `pip install pipenv`.*\n$/);
+    expect(r.status).toBe(1);
+  });
+
+  it("says so, with the install hint, when the pipenv on PATH cannot be run", () => {
+    // no execute bit for anyone: refused to root as well as to other users
+    const bin = mkdtempSync(join(root, "bad-path-"));
+    writeFileSync(join(bin, "pipenv"), "#!/bin/sh\nexit 0\n", { mode: 0o644 });
+    const r = withPath(bin);
+    expect(r.stderr).toBe(
+      `sam-layer: pipenv on PATH cannot be run by this user: ${join(bin, "pipenv")} (permission denied); install it with \`pip install pipenv\` (or \`pipx install pipenv\`)\n`,
+    );
+    expect(r.status).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bytesOf, CLI, runCli, sampleTree, spawnCli, tempDir, unzipTest, writeTree } from "./support.js";
@@ -92,16 +92,37 @@ describe("bad input: one-line error naming the culprit, previous zip byte-identi
     expect(bytesOf(out).equals(good)).toBe(true);
   });
 
-  it("names an unreadable file (run as an unprivileged user)", () => {
+  it("names an unreadable file", (ctx) => {
     const { work, dir, out, good } = withGoodZip("unreadable");
-    // Everything readable by "nobody" except one file; the output folder writable.
-    spawnSync("chmod", ["-R", "a+rX", dir]);
-    chmodSync(work, 0o777);
-    writeFileSync(join(dir, "python/pkg/secret.py"), "token = 1\n");
-    chmodSync(join(dir, "python/pkg/secret.py"), 0o600);
+    const secret = join(dir, "python/pkg/secret.py");
+    writeFileSync(secret, "token = 1\n");
+    let zip = (args: string[]) => runCli(args);
+    if (process.getuid?.() !== 0) {
+      chmodSync(secret, 0o000);
+    } else {
+      // Root reads any file, so the zip runs as "nobody", from a copy of the bundle next to the
+      // layer: the checkout may sit under a folder that nobody cannot enter (a 0700 home).
+      const bundle = join(work, "sam-layer.mjs");
+      copyFileSync(CLI, bundle);
+      spawnSync("chmod", ["-R", "a+rX", dir, bundle]);
+      chmodSync(work, 0o777);
+      chmodSync(secret, 0o600);
+      const asNobody = (args: string[]) => {
+        const r = spawnSync(process.execPath, [bundle, ...args], { cwd: work, uid: 65534, gid: 65534, encoding: "utf8" });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr || String(r.error ?? "") };
+      };
+      const probe = asNobody(["--version"]);
+      if (probe.status !== 0) {
+        const why = probe.stderr.split("\n").find((line) => /Error/.test(line)) ?? probe.stderr.trim();
+        const reason = `uid 65534 cannot run ${process.execPath} ${bundle} (${why}): TMPDIR or node is out of its reach`;
+        console.warn(`skipped "names an unreadable file": ${reason}`);
+        ctx.skip(reason);
+      }
+      zip = asNobody;
+    }
     // Found while checking for changes, and (another level: no check) while writing.
     for (const level of ["6", "9"]) {
-      const r = runCli(["zip", dir, "-o", out, "--level", level], { uid: 65534, gid: 65534 });
+      const r = zip(["zip", dir, "-o", out, "--level", level]);
       expect(r.stderr).toBe("sam-layer: cannot read python/pkg/secret.py: permission denied\n");
       expect(r.status).toBe(1);
       expect(bytesOf(out).equals(good)).toBe(true);
