@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const FILES = [
-  ".ci/run",
+  ...readdirSync(".ci").map((f) => `.ci/${f}`),
   ...readdirSync("scripts")
     .filter((f) => f.endsWith(".sh"))
     .map((f) => `scripts/${f}`),
