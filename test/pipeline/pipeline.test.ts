@@ -2,7 +2,7 @@
 // files parse, every job a workflow names exists, every call into our orb exists there with valid
 // parameters, the integration matrix covers each package manager on both architectures, and the
 // release publishes the helper to npm before the orb.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -104,6 +104,9 @@ describe("the setup workflow", () => {
     const docker = mapping(mapping(setup.executors)[String(test.executor)]).docker as Mapping[];
     const image = String(docker[0]?.image);
     expect(image).toMatch(/^cimg\/python:3\.\d+-node$/);
+    // As the image's default user (circleci), as CircleCI users run it: no `user:` override, and no
+    // sudo of ours (scripts/setup.sh uses the image's only for missing Debian packages).
+    expect(docker).toEqual([{ image }]);
     const steps = test.steps as unknown[];
     expect(steps).toContainEqual({ "node/install": { "node-version": "20.20" } });
     expect(runCommands(setup, "test")).toEqual(["python3 -VV > /tmp/test-python-version", "npm test"]);
@@ -112,6 +115,9 @@ describe("the setup workflow", () => {
     const save = steps.find((step) => mapping(step).save_cache);
     const keys = [...(mapping(mapping(restore).restore_cache).keys as string[]), String(mapping(mapping(save).save_cache).key)];
     for (const key of keys) expect(key).toContain('{{ checksum "/tmp/test-python-version" }}');
+    const requirements = readdirSync(REPO).filter((f) => /^requirements.*\.txt$/.test(f));
+    expect(requirements).toContain("requirements-schema.txt");
+    for (const key of keys) for (const file of requirements) expect(key).toContain(`{{ checksum "${file}" }}`);
     const readme = readFileSync(join(REPO, "README.md"), "utf8");
     expect(readme).toContain("npm test ");
     // Where vitest writes its JUnit report is where the job reads it.
