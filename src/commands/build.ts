@@ -2,6 +2,7 @@ import type { CommandModule } from "yargs";
 import { relative } from "node:path";
 import { MANAGERS, type ManagerName } from "../layer-build/detect.js";
 import { UNZIPPED_LIMIT_MB } from "../layer-build/limits.js";
+import { INSTALLERS, type Installer } from "../layer-build/install.js";
 import { ARCHITECTURES, RUNTIMES } from "../layer-build/target.js";
 
 interface BuildArgs {
@@ -14,6 +15,8 @@ interface BuildArgs {
   architecture: string;
   "compile-bytecode": boolean;
   python: string;
+  installer: Installer;
+  "allow-native-sdist": boolean;
   "write-key"?: string;
   "max-unzipped-mb": number;
   template?: string;
@@ -59,7 +62,17 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option("runtime", { choices: RUNTIMES, describe: "Lambda runtime (default: python3.12, or nodejs22.x for npm)" })
       .option("architecture", { choices: ARCHITECTURES, default: "x86_64", describe: "Lambda architecture" })
       .option("compile-bytecode", { type: "boolean", default: false, describe: "precompile .pyc for /opt/python (needs the runtime's Python version locally)" })
-      .option("python", { type: "string", default: "python3", describe: "Python that runs pip and compileall" })
+      .option("python", { type: "string", default: "python3", describe: "Python that builds sdists, runs pip and compileall" })
+      .option("installer", {
+        choices: INSTALLERS,
+        default: "uv" as const,
+        describe: "installs the wheels; the layer's bytes are the same with either (pip: wheels only, needs a recent pip)",
+      })
+      .option("allow-native-sdist", {
+        type: "boolean",
+        default: false,
+        describe: "keep a package compiled from its sdist (only when this machine is the target: architecture and Python version)",
+      })
       .option("write-key", { type: "string", describe: "only write the cache key to this file and exit" })
       .option("max-unzipped-mb", {
         type: "number",
@@ -96,6 +109,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       architecture: a.architecture,
       compileBytecode: a["compile-bytecode"],
       python: a.python,
+      installer: a.installer,
+      allowNativeSdist: a["allow-native-sdist"],
       writeKey: a["write-key"],
       maxUnzippedMb: a["max-unzipped-mb"],
       log: say,

@@ -1,5 +1,5 @@
-// The layer folder is rebuilt in a fresh sibling folder and swapped in only when the install
-// succeeded: a failed build leaves the previous layer as it was, and nothing of the old layer
+// The layer folder is rebuilt in a fresh sibling folder and swapped in only when the install and
+// every check on the fresh folder succeeded: a failed build leaves the previous layer as it was, and nothing of the old layer
 // (files of a removed package) survives into the new one.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
@@ -23,7 +23,11 @@ export function checkLayerDir(layerDir: string, shown: string, keep: { path: str
   }
 }
 
-export async function replaceWithFresh<T>(layerDir: string, fill: (fresh: string) => Promise<T>): Promise<T> {
+/**
+ * A new empty folder next to the layer folder, for the install; nothing else changes yet. The
+ * caller fills it, checks it, then calls swapIn (or discardFresh on any failure).
+ */
+export async function makeFresh(layerDir: string): Promise<string> {
   const dir = resolve(layerDir);
   const parent = dirname(dir);
   const base = basename(dir);
@@ -33,22 +37,24 @@ export async function replaceWithFresh<T>(layerDir: string, fill: (fresh: string
     throw fsFailure("cannot create", parent, err);
   }
   await removeLeftovers(parent, base);
-  let fresh: string;
   try {
-    fresh = await mkdtemp(join(parent, `.${base}${NEW}`));
+    const fresh = await mkdtemp(join(parent, `.${base}${NEW}`));
     // mkdtemp makes it 0700; the layer folder should look like any other folder.
     await chmod(fresh, 0o755);
+    return fresh;
   } catch (err) {
     throw fsFailure("cannot create a folder next to", dir, err);
   }
-  let result: T;
-  try {
-    result = await fill(fresh);
-  } catch (err) {
-    await rm(fresh, { recursive: true, force: true });
-    throw err;
-  }
-  const old = join(parent, `.${base}${OLD}${randomBytes(4).toString("hex")}`);
+}
+
+export async function discardFresh(fresh: string): Promise<void> {
+  await rm(fresh, { recursive: true, force: true });
+}
+
+/** Replaces the layer folder with `fresh` (two renames; the old one is put back if the second fails). */
+export async function swapIn(layerDir: string, fresh: string): Promise<void> {
+  const dir = resolve(layerDir);
+  const old = join(dirname(dir), `.${basename(dir)}${OLD}${randomBytes(4).toString("hex")}`);
   const hadOld = existsSync(dir);
   try {
     if (hadOld) await rename(dir, old);
@@ -63,7 +69,6 @@ export async function replaceWithFresh<T>(layerDir: string, fill: (fresh: string
     throw fsFailure("cannot replace", dir, err);
   }
   if (hadOld) await rm(old, { recursive: true, force: true });
-  return result;
 }
 
 /** Folders a killed build left next to the layer folder. */

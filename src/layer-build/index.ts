@@ -1,5 +1,7 @@
-// `sam-layer build`: lockfile -> pinned requirements for the Lambda target -> fresh layer folder
-// -> deterministic zip, with the cache key that lets a restored layer skip the install.
+// `sam-layer build`: lockfile -> pinned requirements for the Lambda target -> install into a fresh
+// folder -> normalise -> checks on the fresh folder -> swap it in -> deterministic zip, with the
+// cache key that lets a restored layer skip the install. Nothing the user has (layer folder, zip,
+// <output>.key, <output>.stat.json) changes before every check has passed.
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,8 +11,9 @@ import { walkLayer } from "../layer/walk.js";
 import { zipLayer, type ZipResult } from "../zip/layer-zip.js";
 import { checkBytecodePython, compileBytecode } from "./bytecode.js";
 import { detectManager, type ManagerName } from "./detect.js";
-import { checkLayerDir, replaceWithFresh } from "./fresh-dir.js";
-import { installedDistributions, pipInstall } from "./install.js";
+import { checkLayerDir, discardFresh, makeFresh, swapIn } from "./fresh-dir.js";
+import { installedDistributions, installPackages, type Installer } from "./install.js";
+import { normalizeInstalled } from "./normalize.js";
 import { writeKeyFile } from "../key.js";
 import { buildKey, forgetRecordedKey, readRecordedKey, recordedKeyPath } from "./key-file.js";
 import { checkUnzipped, checkZipped, largestPackages, ZIPPED_LIMIT_MB, type PackageSize } from "./limits.js";
@@ -40,8 +43,12 @@ export interface BuildOptions {
   runtime?: string;
   architecture: string;
   compileBytecode: boolean;
-  /** interpreter that runs pip, the marker evaluation and compileall */
+  /** interpreter that runs pip, the marker evaluation and compileall, and that uv builds sdists with */
   python: string;
+  /** default uv; the layer's bytes are the same with either */
+  installer?: Installer;
+  /** keep wheels built from sdists with native code (only when this machine is the target) */
+  allowNativeSdist?: boolean;
   /** only write the cache key to this file (relative to the current folder) */
   writeKey?: string;
   maxUnzippedMb: number;
@@ -64,6 +71,7 @@ export interface KeyWritten extends Identity {
 
 export interface Built extends Identity, Omit<ZipResult, "status"> {
   status: ZipResult["status"];
+  installer: Installer;
   compileBytecode: boolean;
   skippedInstall: boolean;
   largest: PackageSize[];
@@ -125,29 +133,35 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   const manager = detected.manager === "npm" ? undefined : pythonManager(detected.manager);
   await manager?.checkLock(ctx);
   const restored = existsSync(layerDir) && existsSync(output) && (await readRecordedKey(output)) === key;
+  let largest: PackageSize[];
   if (restored) {
     o.log(RESTORED_MESSAGE);
+    largest = await checkSize(layerDir, o, warnings);
   } else {
-    // From here until the new zip is written, the folder no longer matches any recorded key.
+    const fresh = await makeFresh(layerDir);
+    try {
+      // 1. install (Python: then normalise) into the fresh folder
+      if (target.language === "nodejs") await installNode(ctx, target, fresh);
+      else if (manager) warnings.push(...(await installPython(o, manager, ctx, target, fresh)));
+      // 2. checks on the fresh folder; any failure leaves everything as it was
+      largest = await checkSize(fresh, o, warnings);
+    } catch (err) {
+      await discardFresh(fresh);
+      throw err;
+    }
+    // 3. swap it in: from here until the new zip is written, the folder matches no recorded key
     await forgetRecordedKey(output);
-    if (target.language === "nodejs") await installNode(ctx, target, layerDir);
-    else if (manager) warnings.push(...(await installPython(o, manager, ctx, target, layerDir)));
+    await swapIn(layerDir, fresh);
   }
 
-  const includePycache = o.compileBytecode;
-  const entries = await walkLayer(layerDir, { includePycache });
-  const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);
-  const largest = largestPackages(entries);
-  const unzipped = checkUnzipped(unzippedBytes, o.maxUnzippedMb, largest);
-  if (unzipped.error) throw new UserError(unzipped.error);
-  warnings.push(...unzipped.warnings);
-
-  const zip = await zipLayer({ dir: layerDir, output, includePycache });
+  // 4. zip
+  const zip = await zipLayer({ dir: layerDir, output, includePycache: o.compileBytecode });
   warnings.push(...checkZipped(zip.bytes, largest).warnings);
   await writeKeyFile(recordedKeyPath(output), key);
   return {
     ...identity,
     ...zip,
+    installer: o.installer ?? "uv",
     compileBytecode: o.compileBytecode,
     skippedInstall: restored,
     largest,
@@ -156,15 +170,24 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   };
 }
 
-function installNode(ctx: LockContext, target: NodeTarget, layerDir: string): Promise<void> {
-  return replaceWithFresh(layerDir, async (fresh) => {
-    const nodejsDir = join(fresh, "nodejs");
-    await mkdir(nodejsDir);
-    await npmInstall(ctx, target, nodejsDir);
-  });
+/** Lambda's unzipped limit on a layer folder: throws past it, adds a warning near it. */
+async function checkSize(dir: string, o: BuildOptions, warnings: string[]): Promise<PackageSize[]> {
+  const entries = await walkLayer(dir, { includePycache: o.compileBytecode });
+  const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);
+  const largest = largestPackages(entries);
+  const unzipped = checkUnzipped(unzippedBytes, o.maxUnzippedMb, largest);
+  if (unzipped.error) throw new UserError(unzipped.error);
+  warnings.push(...unzipped.warnings);
+  return largest;
 }
 
-async function installPython(o: BuildOptions, manager: PythonManager, ctx: LockContext, target: PythonTarget, layerDir: string): Promise<string[]> {
+async function installNode(ctx: LockContext, target: NodeTarget, fresh: string): Promise<void> {
+  const nodejsDir = join(fresh, "nodejs");
+  await mkdir(nodejsDir);
+  await npmInstall(ctx, target, nodejsDir);
+}
+
+async function installPython(o: BuildOptions, manager: PythonManager, ctx: LockContext, target: PythonTarget, fresh: string): Promise<string[]> {
   const exported = await manager.exportRequirements(ctx);
   const work = await mkdtemp(join(tmpdir(), "sam-layer-build-"));
   try {
@@ -174,22 +197,32 @@ async function installPython(o: BuildOptions, manager: PythonManager, ctx: LockC
     const reqs = await filterForTarget(o.python, exportedFile, requirementsFile, target.markerEnv, ctx.shown);
     const warnings: string[] = [];
     if (reqs.dropped.length) o.log(`skipped for ${target.runtime} ${target.architecture} by their markers: ${reqs.dropped.join(", ")}`);
-    return await replaceWithFresh(layerDir, async (fresh) => {
-      const dest = join(fresh, "python");
-      await mkdir(dest);
-      if (reqs.kept.length === 0) {
-        warnings.push(`${ctx.shown} locks no packages for ${target.runtime} ${target.architecture}: the layer is empty`);
-      } else {
-        o.log(`installing ${reqs.kept.length} package${reqs.kept.length === 1 ? "" : "s"} with pip`);
-        await pipInstall({ python: o.python, target, requirementsFile, dest, noDeps: manager.name !== "pip", shown: ctx.shown });
-      }
-      if (manager.name === "pip") warnings.push(...(await unpinned(reqs.kept, dest, ctx.shown)));
-      if (o.compileBytecode) {
-        o.log(`compiling bytecode for ${target.runtime}`);
-        warnings.push(...(await compileBytecode(o.python, dest)));
-      }
-      return warnings;
-    });
+    const dest = join(fresh, "python");
+    await mkdir(dest);
+    const installer = o.installer ?? "uv";
+    if (reqs.kept.length === 0) {
+      warnings.push(`${ctx.shown} locks no packages for ${target.runtime} ${target.architecture}: the layer is empty`);
+    } else {
+      o.log(`installing ${reqs.kept.length} package${reqs.kept.length === 1 ? "" : "s"} with ${installer}`);
+      await installPackages({
+        installer,
+        python: o.python,
+        target,
+        requirementsFile,
+        dest,
+        noDeps: manager.name !== "pip",
+        workDir: work,
+        allowNativeSdist: o.allowNativeSdist ?? false,
+        shown: ctx.shown,
+      });
+    }
+    await normalizeInstalled(dest);
+    if (manager.name === "pip") warnings.push(...(await unpinned(reqs.kept, dest, ctx.shown)));
+    if (o.compileBytecode) {
+      o.log(`compiling bytecode for ${target.runtime}`);
+      warnings.push(...(await compileBytecode(o.python, dest)));
+    }
+    return warnings;
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -47,6 +47,10 @@ export interface PythonTarget extends TargetBase {
   layerSubdir: "python";
   /** every `--platform` pip gets, most specific first (pip prefers earlier tags) */
   pipPlatforms: string[];
+  /** uv's `--python-platform`, e.g. x86_64-manylinux_2_34 */
+  uvPlatform: string;
+  /** the newest manylinux glibc (2.x) a wheel may need: see wheelGlibcMinor */
+  wheelGlibcMinor: number;
   /** PEP 508 marker environment of the target */
   markerEnv: Record<string, string>;
 }
@@ -83,7 +87,9 @@ export function resolveTarget(runtime: string, architecture: string): Target {
       glibcMinor: python,
       pythonVersion,
       layerSubdir: "python",
-      pipPlatforms: pipPlatforms(python, arch),
+      pipPlatforms: pipPlatforms(wheelGlibcMinor(python), arch),
+      uvPlatform: uvPlatform(wheelGlibcMinor(python), arch),
+      wheelGlibcMinor: wheelGlibcMinor(python),
       markerEnv: markerEnv(pythonVersion, arch),
     };
   }
@@ -100,6 +106,22 @@ export function resolveTarget(runtime: string, architecture: string): Target {
     };
   }
   throw new UserError(`--runtime must be one of ${RUNTIMES.join(", ")}; got: ${runtime}`, 2);
+}
+
+/**
+ * The wheel rule, the same for uv and pip: of the wheels of a pinned version, the first in
+ * packaging's tag order (cpXY-cpXY, then abi3, then none; within each, the newest manylinux tag
+ * first) among manylinux tags up to this glibc. uv's --python-platform knows manylinux2014 (2.17)
+ * and 2.28, 2.31...2.40, not 2.26: so Amazon Linux 2 runtimes (glibc 2.26) take wheels up to
+ * manylinux2014 from both installers, and AL2023 runtimes up to manylinux_2_34.
+ */
+export function wheelGlibcMinor(runtimeGlibcMinor: number): number {
+  return runtimeGlibcMinor >= AL2023_GLIBC ? AL2023_GLIBC : 17;
+}
+
+function uvPlatform(glibcMinor: number, arch: Architecture): string {
+  const machine = arch === "arm64" ? "aarch64" : "x86_64";
+  return glibcMinor === 17 ? `${machine}-manylinux2014` : `${machine}-manylinux_2_${glibcMinor}`;
 }
 
 /**

@@ -21,7 +21,7 @@ describe("sam-layer build (CLI)", () => {
     const lines = first.stdout.trimEnd().split("\n");
     expect(lines).toEqual([
       "pip: requirements.txt -> layer/python for python3.12 x86_64 (glibc 2.34)",
-      "installing 1 package with pip",
+      "installing 1 package with uv",
       expect.stringMatching(/^layer\.zip: created, \d+ entries$/),
       expect.stringMatching(/^md5 [0-9a-f]{32} \(the S3 key\), sha256 \S+= \(CodeSha256\)$/),
       expect.stringMatching(/^size: 0\.0 MB unzipped \(0% of 250 MB\), 0\.0 MB zipped \(0% of 50 MB\)$/),

@@ -1,7 +1,8 @@
 // Shared set-up for the build tests: scratch apps, the pinned Python tools on PATH, the bundled CLI,
 // and readers for what ends up in a layer zip.
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,3 +81,23 @@ export function elfMachine(file: string): number {
 }
 export const EM_X86_64 = 62;
 export const EM_AARCH64 = 183;
+
+/**
+ * Everything a build may change in an app folder, as path -> md5 (and "dir"/"link"): the layer
+ * folder's files, the zip, <output>.key and <output>.stat.json, and any leftover folder. A failed
+ * build must leave this exactly as it was.
+ */
+export function snapshot(appDir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string): void => {
+    const abs = join(appDir, rel);
+    const st = lstatSync(abs);
+    if (st.isSymbolicLink()) out[rel] = "link";
+    else if (st.isDirectory()) {
+      out[rel] = `dir ${st.mode}`;
+      for (const name of readdirSync(abs)) walk(join(rel, name));
+    } else out[rel] = `${st.mode} ${createHash("md5").update(readFileSync(abs)).digest("hex")}`;
+  };
+  for (const name of readdirSync(appDir)) if (name.startsWith("layer") || name.startsWith(".layer")) walk(name);
+  return out;
+}

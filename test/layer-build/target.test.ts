@@ -39,6 +39,9 @@ describe("Lambda targets", () => {
     expect(x86.slice(-5)).toEqual(["manylinux2014_x86_64", "manylinux_2_12_x86_64", "manylinux2010_x86_64", "manylinux_2_5_x86_64", "manylinux1_x86_64"]);
     const arm = pipPlatforms(26, "arm64");
     expect(arm[0]).toBe("manylinux_2_26_aarch64");
+    // what the build passes: the same cap as uv's --python-platform (see wheelGlibcMinor)
+    expect(resolveTarget("python3.11", "arm64")).toMatchObject({ wheelGlibcMinor: 17, uvPlatform: "aarch64-manylinux2014" });
+    expect(resolveTarget("python3.12", "x86_64")).toMatchObject({ wheelGlibcMinor: 34, uvPlatform: "x86_64-manylinux_2_34" });
     expect(arm.at(-1)).toBe("manylinux2014_aarch64");
     expect(arm.every((t) => t.endsWith("_aarch64"))).toBe(true);
   });
@@ -51,8 +54,9 @@ describe("Lambda targets", () => {
     expect(tags).toContain("py3-none-any");
     expect(tags.some((t) => /manylinux_2_3[5-9]|aarch64/.test(t))).toBe(false);
     const old = pipTags(resolveTarget("python3.11", "arm64") as PythonTarget);
-    expect(old[0]).toBe("cp311-cp311-manylinux_2_26_aarch64");
-    expect(old.some((t) => /manylinux_2_2[7-9]|x86_64/.test(t))).toBe(false);
+    // uv cannot target glibc 2.26, so neither installer takes wheels newer than manylinux2014 there
+    expect(old[0]).toBe("cp311-cp311-manylinux_2_17_aarch64");
+    expect(old.some((t) => /manylinux_2_(1[89]|2\d)|x86_64/.test(t))).toBe(false);
   });
 
   it("gives the target's marker environment", () => {
