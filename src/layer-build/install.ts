@@ -190,6 +190,8 @@ function uvFailure(run: ToolRun, o: InstallOptions): UserError {
   const noWheel = /Because (\S+) has no wheels with a matching platform tag/.exec(text) ?? /Because (\S+) has no usable wheels/.exec(text);
   if (noWheel)
     return new UserError(`no wheel of ${noWheel[1]} for ${where(o.target)}, and no sdist to build one: pick a version that ships one (from ${o.shown})`);
+  const parse = /Couldn't parse requirement in `[^`]*`[^\n]*\n\s*cause: ([^\n]+)\n\s*(\S[^\n]*)/.exec(text);
+  if (parse) return new UserError(`bad requirement in ${o.shown}: ${parse[2]!.trim()}: ${parse[1]!.trim()}`);
   const mismatch = /Hash mismatch for `([^`]+)`/.exec(text);
   if (mismatch) return new UserError(`a downloaded file does not match the hashes in ${o.shown} (${mismatch[1]}); re-lock or check the index`);
   const causes = [...text.matchAll(/^\s*(?:error|cause): (.+)$/gm)].map((m) => m[1]!.trim());

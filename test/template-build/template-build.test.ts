@@ -140,7 +140,7 @@ describe("sam-layer build --template", () => {
     const r = cli(["build", "--template", "template.yaml"], appDir);
     expect(r.status).toBe(0);
     expect(r.stdout.match(/skipping install/g)).toHaveLength(3);
-    expect(r.stdout).toMatch(/^PyDeps: installing 1 package with pip$/m);
+    expect(r.stdout).toMatch(/^PyDeps: installing 1 package with uv$/m);
     expect(r.stdout).toMatch(/^PyDeps: pip, python3\.12 x86_64, updated, md5 /m);
     expect(md5Of(r.stdout, "PyDeps")).not.toBe(md5Of(first.stdout, "PyDeps"));
     for (const id of ["NodeDeps", "Orders/InnerDeps", "Legacy/LegacyDeps"]) {
