@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes sure the package manager that exports the lockfile is on PATH for `sam-layer build`
-# (pip and npm come with the cimg/python:*-node image). With pkg-manager auto the helper itself
+# Makes sure the package manager that exports the lockfile, and uv for Python layers, are on PATH
+# for `sam-layer build` (pip and npm come with the cimg/python:*-node image). With pkg-manager auto the helper itself
 # says which one it detected, so detection lives in one place. A missing tool is installed at a
 # pinned version into its own virtualenv; only its executable is linked into ~/.sam-layer/bin.
 # With PARAM_TEMPLATE (build-layer's template parameter) it installs what every layer of that
@@ -39,6 +39,12 @@ elif [[ "${managers[0]}" == "auto" ]]; then
   report=$("${helper[@]}" "${args[@]}" --write-key "$key_file")
   managers=("$(node -e 'process.stdout.write(String(JSON.parse(process.argv[1]).pkgManager ?? ""))' "$report")")
   echo "install-pkg-tool: the helper detected ${managers[0]}"
+fi
+
+# `sam-layer build` installs Python packages with uv (its default installer), whatever manager
+# exports the lockfile: a Python layer needs uv too.
+if [[ " ${managers[*]:-} " =~ \ (pip|pipenv|poetry)\  && " ${managers[*]} " != *" uv "* ]]; then
+  managers+=(uv)
 fi
 
 install_tool() {

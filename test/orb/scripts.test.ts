@@ -226,6 +226,15 @@ describe("install-pkg-tool.sh", () => {
     expect(again.stdout).toContain(`using ${home}/.sam-layer/bin/uv`);
   });
 
+  it("installs uv for a pip layer too: the build installs Python packages with it", async () => {
+    const home = await mkdtemp(join(work, "home-"));
+    const bashEnv = join(home, "bash_env");
+    await writeFile(bashEnv, "");
+    const result = await runScript("install-pkg-tool.sh", { HOME: home, PATH: await barePath(), PARAM_PKG_MANAGER: "pip", BASH_ENV: bashEnv });
+    expect(result.stdout).toContain("pip comes with the image");
+    expect(result.stdout).toContain("installing uv==0.13.8");
+  });
+
   it("fails before installing anything when it could not put the tool on PATH (no BASH_ENV)", async () => {
     const home = await mkdtemp(join(work, "home-"));
     const result = await runScript("install-pkg-tool.sh", { HOME: home, PATH: await barePath(), PARAM_PKG_MANAGER: "pipenv" }, { okCodes: [1] });
