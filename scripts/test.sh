@@ -17,6 +17,8 @@ npx vitest run "$@" || status=$?
 # shellcheck disable=SC2016 # ${...} below is JavaScript, not shell
 node -e '
   const r = JSON.parse(require("fs").readFileSync("test-results/results.json", "utf8"));
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+  // A file whose hook or import failed fails no test of its own: name it as a failed file.
+  const files = r.numFailedTestSuites ? `; ${r.numFailedTestSuites} test file(s) failed` : "";
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped${files}`);
 ' || true
 exit "$status"
