@@ -18,6 +18,7 @@ interface BuildArgs {
   installer: Installer;
   "allow-native-sdist": boolean;
   "write-key"?: string;
+  "needed-tools": boolean;
   "max-unzipped-mb": number;
   template?: string;
   "out-dir": string;
@@ -38,6 +39,8 @@ const SINGLE_LAYER_OPTIONS: [keyof BuildArgs, unknown][] = [
   ["output", "layer.zip"],
   ["runtime", undefined],
   ["architecture", "x86_64"],
+  // One layer only for now: the orb runs it per layer, after restore_cache.
+  ["needed-tools", false],
 ];
 
 export const buildCommand: CommandModule<object, BuildArgs> = {
@@ -74,6 +77,11 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         describe: "keep a package compiled from its sdist (only when this machine is the target: architecture and Python version)",
       })
       .option("write-key", { type: "string", describe: "only write the cache key to this file and exit" })
+      .option("needed-tools", {
+        type: "boolean",
+        default: false,
+        describe: "only check the lock and print the tools the build will run (none when the restored layer is reused), then exit",
+      })
       .option("max-unzipped-mb", {
         type: "number",
         default: UNZIPPED_LIMIT_MB,
@@ -95,7 +103,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       })
       .option("json", { type: "boolean", default: false, describe: "print one JSON object" }),
   handler: async (a) => {
-    const say = (line: string) => (a.json ? process.stderr : process.stdout).write(`${line}\n`);
+    // With --needed-tools stdout is the tools line alone.
+    const say = (line: string) => (a.json || a["needed-tools"] ? process.stderr : process.stdout).write(`${line}\n`);
     if (a.template !== undefined) return buildTemplateCommand(a, say);
     const { buildLayer } = await import("../layer-build/index.js");
     const { formatBuild } = await import("../layer-build/report.js");
@@ -112,9 +121,16 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       installer: a.installer,
       allowNativeSdist: a["allow-native-sdist"],
       writeKey: a["write-key"],
+      neededTools: a["needed-tools"],
       maxUnzippedMb: a["max-unzipped-mb"],
       log: say,
     });
+    if (result.status === "tools-listed") {
+      if (a.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      // One line, the tools separated by spaces (empty when none), for `read -a` in a shell.
+      else process.stdout.write(`${result.tools.join(" ")}\n`);
+      return;
+    }
     if (result.status !== "key-written") {
       result.output = relative(process.cwd(), result.output) || result.output;
       for (const w of result.warnings) process.stderr.write(`sam-layer: warning: ${w}\n`);

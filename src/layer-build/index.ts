@@ -20,6 +20,7 @@ import { checkUnzipped, checkZipped, largestPackages, ZIPPED_LIMIT_MB, type Pack
 import { pythonManager } from "./managers/index.js";
 import type { LockContext, PythonManager } from "./managers/manager.js";
 import { npmInstall } from "./managers/npm.js";
+import { neededTools } from "./needed-tools.js";
 import { filterForTarget } from "./requirements.js";
 import {
   DEFAULT_NODE_RUNTIME,
@@ -51,6 +52,8 @@ export interface BuildOptions {
   allowNativeSdist?: boolean;
   /** only write the cache key to this file (relative to the current folder) */
   writeKey?: string;
+  /** only check the lock and list the tools the build would run (none when the restored layer is reused) */
+  neededTools?: boolean;
   maxUnzippedMb: number;
   /** progress lines */
   log: (line: string) => void;
@@ -79,7 +82,14 @@ export interface Built extends Identity, Omit<ZipResult, "status"> {
   warnings: string[];
 }
 
-export type BuildResult = KeyWritten | Built;
+export interface ToolsListed extends Identity {
+  status: "tools-listed";
+  /** the layer folder and zip were built for this key (a CI cache restored them) */
+  restored: boolean;
+  tools: string[];
+}
+
+export type BuildResult = KeyWritten | ToolsListed | Built;
 
 export const RESTORED_MESSAGE = "layer restored from cache for this key; skipping install";
 
@@ -129,10 +139,17 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   const warnings: string[] = [];
   const ctx: LockContext = { lockfile: detected.lockfile, projectDir: detected.projectDir, shown: shownLock };
   // Checked on a cache hit too: an edited manifest must fail the same way whether or not the CI
-  // cache still holds the layer. (npm ci checks its lock itself, so a hit skips that check.)
+  // cache still holds the layer. From the files alone, so a hit needs no package manager (npm ci
+  // checks its lock itself, so a hit skips that check); the tool's own check where it has one
+  // (uv) runs on every install and whenever the files cannot tell.
   const manager = detected.manager === "npm" ? undefined : pythonManager(detected.manager);
-  await manager?.checkLock(ctx);
+  const lock = manager ? await manager.lockCurrent(ctx) : "current";
   const restored = existsSync(layerDir) && existsSync(output) && (await readRecordedKey(output)) === key;
+  if (o.neededTools) {
+    o.log(restored ? `${RESTORED_MESSAGE.split(";")[0]}` : "no layer restored for this key: the build installs");
+    return { status: "tools-listed", restored, tools: neededTools(detected.manager, restored, lock, o.installer ?? "uv"), ...identity };
+  }
+  if (manager?.checkLockWithTool && (lock === "undecided" || !restored)) await manager.checkLockWithTool(ctx);
   let largest: PackageSize[];
   if (restored) {
     o.log(RESTORED_MESSAGE);

@@ -4,6 +4,7 @@ import { formatMB } from "./limits.js";
 
 export function formatBuild(r: BuildResult): string[] {
   if (r.status === "key-written") return [`${r.keyFile}: cache key ${r.key} (${r.pkgManager}, ${r.lockfile}, ${r.runtime} ${r.architecture})`];
+  if (r.status === "tools-listed") return [r.tools.join(" ")];
   const status = r.status === "unchanged" ? "unchanged (nothing to do)" : r.status;
   const pct = (bytes: number, mb: number) => `${Math.round((100 * bytes) / (mb * 1024 * 1024))}%`;
   return [

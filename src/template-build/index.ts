@@ -161,7 +161,7 @@ export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBu
   const built = new Map<LayerFound, LayerBuilt>();
   for (const l of buildable) {
     const r = await buildLayer(options(l));
-    if (r.status === "key-written") throw new Error("buildLayer wrote a key instead of building");
+    if (r.status === "key-written" || r.status === "tools-listed") throw new Error(`buildLayer returned ${r.status} instead of building`);
     built.set(l, {
       idPath: l.idPath,
       template: l.template.shown,

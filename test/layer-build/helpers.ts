@@ -52,7 +52,7 @@ export async function build(opts: Partial<BuildOptions> & { appDir: string }): P
 }
 
 export function built(r: BuildResult): Built {
-  if (r.status === "key-written") throw new Error("expected a build, got a key");
+  if (r.status === "key-written" || r.status === "tools-listed") throw new Error(`expected a build, got ${r.status}`);
   return r;
 }
 

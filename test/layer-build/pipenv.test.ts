@@ -56,7 +56,9 @@ describe("build with pipenv (Pipfile.lock)", () => {
     });
     const r = cli(["build", "--runtime", "python3.12"], stale);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe("sam-layer: Pipfile.lock is out of date with its Pipfile (pipenv verify); run `pipenv lock` and commit it\n");
+    expect(r.stderr).toBe(
+      "sam-layer: Pipfile.lock is out of date with its Pipfile (_meta.hash.sha256 is not the Pipfile's hash); run `pipenv lock` and commit it\n",
+    );
   });
 
   it("checks the lock against the Pipfile on a cache hit too", async () => {

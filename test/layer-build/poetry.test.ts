@@ -60,6 +60,8 @@ describe("build with poetry (poetry.lock)", () => {
     });
     const r = cli(["build", "--runtime", "python3.12"], stale, env);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe("sam-layer: poetry.lock is out of date with its pyproject.toml (poetry check --lock); run `poetry lock` and commit it\n");
+    expect(r.stderr).toBe(
+      "sam-layer: poetry.lock is out of date with its pyproject.toml (content-hash is not pyproject.toml's); run `poetry lock` and commit it\n",
+    );
   });
 });

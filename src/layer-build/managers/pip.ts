@@ -5,7 +5,9 @@ import type { PythonManager } from "./manager.js";
 
 export const pip: PythonManager = {
   name: "pip",
-  async checkLock() {},
+  async lockCurrent() {
+    return "current";
+  },
   async exportRequirements(ctx) {
     try {
       return await readFile(ctx.lockfile, "utf8");

@@ -1,6 +1,8 @@
-// Pipfile.lock -> `pipenv requirements --hash`. Both pipenv calls read only Pipfile and
-// Pipfile.lock: no virtualenv is created, no network is used.
+// Pipfile.lock -> `pipenv requirements --hash`, which reads only Pipfile and Pipfile.lock: no
+// virtualenv is created, no network is used. Whether the lock is current is checked without pipenv
+// (lock-current.ts: the hash `pipenv verify` compares), so a restored layer needs no pipenv.
 import { UserError } from "../../errors.js";
+import { pipfileLockCurrent } from "../lock-current.js";
 import { debugOutput, firstErrorLine, runTool } from "../run.js";
 import type { LockContext, PythonManager } from "./manager.js";
 
@@ -21,15 +23,7 @@ function env(ctx: LockContext): Record<string, string> {
 
 export const pipenv: PythonManager = {
   name: "pipenv",
-  async checkLock(ctx) {
-    const run = await runTool("pipenv", ["verify"], { cwd: ctx.projectDir, env: env(ctx), installHint: INSTALL });
-    debugOutput(run);
-    if (run.code === 0) return;
-    if (/out-of-date/i.test(run.stdout + run.stderr)) {
-      throw new UserError(`${ctx.shown} is out of date with its Pipfile (pipenv verify); run \`pipenv lock\` and commit it`);
-    }
-    throw new UserError(`pipenv verify failed for ${ctx.shown}: ${firstErrorLine(run)}`);
-  },
+  lockCurrent: pipfileLockCurrent,
   async exportRequirements(ctx) {
     const run = await runTool("pipenv", ["requirements", "--hash"], { cwd: ctx.projectDir, env: env(ctx), installHint: INSTALL });
     debugOutput(run);

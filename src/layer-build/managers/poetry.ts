@@ -1,6 +1,8 @@
 // poetry.lock -> `poetry export` (hashes kept; main group only). Poetry 2 needs
-// poetry-plugin-export for this.
+// poetry-plugin-export for this. Whether the lock is current is checked without poetry
+// (lock-current.ts: the content-hash `poetry check --lock` compares).
 import { UserError } from "../../errors.js";
+import { poetryLockCurrent } from "../lock-current.js";
 import { debugOutput, firstErrorLine, runTool, type ToolRun } from "../run.js";
 import type { LockContext, PythonManager } from "./manager.js";
 
@@ -21,15 +23,7 @@ function outOfDate(run: ToolRun): boolean {
 
 export const poetryManager: PythonManager = {
   name: "poetry",
-  async checkLock(ctx) {
-    const run = await poetry(ctx, ["check", "--lock"]);
-    debugOutput(run);
-    if (run.code === 0) return;
-    if (outOfDate(run)) {
-      throw new UserError(`${ctx.shown} is out of date with its pyproject.toml (poetry check --lock); run \`poetry lock\` and commit it`);
-    }
-    throw new UserError(`poetry check --lock failed for ${ctx.shown}: ${firstErrorLine(run)}`);
-  },
+  lockCurrent: poetryLockCurrent,
   async exportRequirements(ctx) {
     const run = await poetry(ctx, ["export", "--format", "requirements.txt"]);
     debugOutput(run);

@@ -1,6 +1,9 @@
-// uv.lock -> `uv export --frozen`. The freshness check runs offline first: an up-to-date lock
-// validates from uv.lock alone; only a failure asks the index, so the error is uv's real verdict.
+// uv.lock -> `uv export --frozen`. uv.lock records no hash of pyproject.toml, so lockCurrent
+// decides only the common shapes (uv-lock-current.ts); `uv lock --check` runs on every install and
+// whenever those cannot tell. It runs offline first: an up-to-date lock validates from uv.lock
+// alone; only a failure asks the index, so the error is uv's real verdict.
 import { UserError } from "../../errors.js";
+import { uvLockCurrent } from "../uv-lock-current.js";
 import { debugOutput, firstErrorLine, runTool, type ToolRun } from "../run.js";
 import type { LockContext, PythonManager } from "./manager.js";
 
@@ -13,7 +16,8 @@ function uv(ctx: LockContext, args: string[]): Promise<ToolRun> {
 
 export const uvManager: PythonManager = {
   name: "uv",
-  async checkLock(ctx) {
+  lockCurrent: uvLockCurrent,
+  async checkLockWithTool(ctx) {
     const offline = await uv(ctx, ["lock", "--check", "--offline"]);
     debugOutput(offline);
     if (offline.code === 0) return;
