@@ -125,7 +125,9 @@ function buildSteps(): Step[] {
       name: "Restore the package download cache",
       keys: [`${DOWNLOAD_CACHE_PREFIX}{{ checksum "${CACHE_KEY_FILE}" }}`, DOWNLOAD_CACHE_PREFIX],
     }),
-    scriptStep("Install the package manager", "install-pkg-tool.sh", paramEnv("helper", "app-dir", "pkg-manager", "lockfile", "runtime", "template")),
+    // After the restore: a layer restored for this key needs no tool (the helper checks the lock
+    // itself), so pipenv/poetry and uv are installed on a cache miss only.
+    scriptStep("Install the package manager and uv (cache miss only)", "install-pkg-tool.sh", buildEnv()),
     scriptStep("Build the layer", "build-layer.sh", { ...buildEnv(), PARAM_STAGE_DIR: STAGE_DIR }),
     new WhenSet(
       "template",
@@ -151,9 +153,10 @@ function buildSteps(): Step[] {
 
 export const buildDescription =
   "Build a Lambda layer zip whose bytes change only when its dependencies do: write the cache key " +
-  "(`sam-layer build --write-key`), restore the layer folder and zip cached for exactly that key, run " +
-  "`sam-layer build` (installs for the Lambda runtime and architecture, then zips deterministically, or " +
-  "reports `unchanged`), and save the cache. Run it after checkout.";
+  "(`sam-layer build --write-key`), restore the layer folder and zip cached for exactly that key, install " +
+  "the package manager and uv only when nothing was restored, run `sam-layer build` (installs for the " +
+  "Lambda runtime and architecture, then zips deterministically, or reports `unchanged`), and save the " +
+  "cache. Run it after checkout.";
 
 export function buildCommand(helperVersion: string): CircleCI.reusable.ReusableCommand {
   const parameters = new CircleCI.parameters.CustomParametersList<CommandLiteral>();

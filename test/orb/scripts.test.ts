@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, VENV_BIN, run } from "../support/run.js";
 import { scriptReads } from "./orb-review.js";
 import { buildLayerEnv } from "../support/orb-scripts.js";
-import { LOCAL_HELPER, SCRIPTS_DIR, recordingHelper, runScript } from "./script-harness.js";
+import { SCRIPTS_DIR, recordingHelper, runScript } from "./script-harness.js";
 
 let work: string;
 let scripts: Map<string, string>;
@@ -174,43 +174,84 @@ describe("build-layer.sh", () => {
 });
 
 describe("install-pkg-tool.sh", () => {
-  it("leaves pip and npm to the image, and asks the helper which manager `auto` means", async () => {
+  it("hands every build parameter to `sam-layer build --needed-tools`, and installs nothing when it lists nothing", async () => {
+    const dir = await mkdtemp(join(work, "record-tools-"));
+    const helper = await recordingHelper(dir);
+    const params = {
+      PARAM_APP_DIR: "app",
+      PARAM_PKG_MANAGER: "auto",
+      PARAM_LAYER_DIR: "layer",
+      PARAM_OUTPUT: "dist/layer.zip",
+      PARAM_RUNTIME: "python3.13",
+      PARAM_ARCHITECTURE: "arm64",
+      PARAM_COMPILE_BYTECODE: "true",
+      PARAM_LOCKFILE: "requirements/lambda.txt",
+    };
+    // The recording helper prints "{}", a tool the script does not know: it refuses it.
+    const refused = await runScript("install-pkg-tool.sh", { ...process.env, ...params, PARAM_HELPER: helper.command }, { cwd: dir, okCodes: [2] });
+    expect(refused.stderr).toContain("the helper asked for an unknown tool '{}'");
+    expect((await helper.calls()).map((call) => call.args)).toEqual([
+      [
+        "build",
+        "--app-dir",
+        "app",
+        "--pkg-manager",
+        "auto",
+        "--layer-dir",
+        "layer",
+        "--output",
+        "dist/layer.zip",
+        "--runtime",
+        "python3.13",
+        "--architecture",
+        "arm64",
+        "--needed-tools",
+        "--lockfile",
+        "requirements/lambda.txt",
+        "--compile-bytecode",
+      ],
+    ]);
+    const home = await mkdtemp(join(work, "home-"));
+    const none = await runScript("install-pkg-tool.sh", { HOME: home, PATH: await barePath(), ...params, PARAM_HELPER: "true" });
+    expect(none.stdout).toBe("install-pkg-tool: no tool needed\n");
+    expect(existsSync(join(home, ".sam-layer"))).toBe(false);
+  });
+
+  it("on a miss, uses the package manager already on PATH and leaves pip and npm to the image", async () => {
     const appDir = join(work, "detect-app");
     await mkdir(appDir, { recursive: true });
-    await writeFile(join(appDir, "requirements.txt"), "six==1.16.0\n");
-    const env = { ...process.env, PARAM_HELPER: LOCAL_HELPER, PARAM_APP_DIR: appDir, PARAM_LOCKFILE: "", PARAM_RUNTIME: "python3.12" };
-    const pip = await runScript("install-pkg-tool.sh", { ...env, PARAM_PKG_MANAGER: "pip" });
-    expect(pip.stdout).toContain("pip comes with the image");
-    const auto = await runScript("install-pkg-tool.sh", { ...env, PARAM_PKG_MANAGER: "auto" });
-    expect(auto.stdout).toContain("the helper detected pip");
-
     await writeFile(join(appDir, "Pipfile"), '[packages]\nsix = "==1.16.0"\n');
-    await writeFile(join(appDir, "Pipfile.lock"), JSON.stringify({ _meta: {}, default: {}, develop: {} }));
-    const pipenv = await runScript("install-pkg-tool.sh", {
-      ...env,
-      PATH: `${VENV_BIN}:${process.env.PATH ?? ""}`,
-      PARAM_PKG_MANAGER: "auto",
-    });
-    expect(pipenv.stdout).toContain("the helper detected pipenv");
+    // The hash pipenv would record for this Pipfile (the helper checks it before listing tools).
+    await writeFile(
+      join(appDir, "Pipfile.lock"),
+      JSON.stringify({ _meta: { hash: { sha256: "7dd2d4b0d8e1ebb2ac5e4ba4de6d7b5c9fc6ba5c1e1a0b4d7d1f5b2b3f3c9c1a" } }, default: {}, develop: {} }),
+    );
+    const env = { ...process.env, ...buildLayerEnv({ appDir }), PATH: `${VENV_BIN}:${process.env.PATH ?? ""}` };
+    const stale = await runScript("install-pkg-tool.sh", env, { okCodes: [1] });
+    expect(stale.stderr).toContain(
+      "\nsam-layer: Pipfile.lock is out of date with its Pipfile (_meta.hash.sha256 is not the Pipfile's hash); run `pipenv lock` and commit it\n",
+    );
+    const hash = (await run(join(VENV_BIN, "python"), ["-c", PIPENV_HASH, join(appDir, "Pipfile")])).stdout.trim();
+    await writeFile(join(appDir, "Pipfile.lock"), JSON.stringify({ _meta: { hash: { sha256: hash } }, default: {}, develop: {} }));
+    const pipenv = await runScript("install-pkg-tool.sh", env);
     expect(pipenv.stdout).toContain(`using ${join(VENV_BIN, "pipenv")}`);
+    expect(pipenv.stdout).toContain(`using ${join(VENV_BIN, "uv")}`);
 
-    // With a Node.js runtime only package-lock.json counts, as in the build step.
+    // With a Node.js runtime only package-lock.json counts, as in the build step: npm needs nothing.
     await writeFile(join(appDir, "package.json"), JSON.stringify({ name: "layer", version: "1.0.0" }));
     await writeFile(join(appDir, "package-lock.json"), JSON.stringify({ name: "layer", lockfileVersion: 3, packages: {} }));
-    const npm = await runScript("install-pkg-tool.sh", { ...env, PARAM_PKG_MANAGER: "auto", PARAM_RUNTIME: "nodejs22.x" });
-    expect(npm.stdout).toContain("the helper detected npm");
+    const npm = await runScript("install-pkg-tool.sh", { ...env, PARAM_RUNTIME: "nodejs22.x" });
+    expect(npm.stdout).toBe("install-pkg-tool: no tool needed\n");
   });
 
-  it("refuses an unknown package manager", async () => {
-    const result = await runScript("install-pkg-tool.sh", { ...process.env, PARAM_PKG_MANAGER: "conda" }, { okCodes: [2] });
-    expect(result.stderr).toContain("unknown package manager 'conda'");
-  });
-
-  it("installs a missing uv at the pinned version, on PATH for later steps through BASH_ENV", async () => {
+  it("installs a missing uv at the pinned version for a pip layer (the installer), on PATH for later steps through BASH_ENV", async () => {
     const home = await mkdtemp(join(work, "home-"));
     const bashEnv = join(home, "bash_env");
     await writeFile(bashEnv, "");
-    const env = { HOME: home, PATH: await barePath(), PARAM_PKG_MANAGER: "uv", BASH_ENV: bashEnv };
+    const appDir = join(work, "uv-installer-app");
+    await mkdir(appDir, { recursive: true });
+    await writeFile(join(appDir, "requirements.txt"), "six==1.16.0\n");
+    const env = { HOME: home, PATH: await barePath(), BASH_ENV: bashEnv, ...buildLayerEnv({ appDir }) };
     const result = await runScript("install-pkg-tool.sh", env);
     expect(result.stdout).toContain("installing uv==0.13.8");
     expect(await readFile(bashEnv, "utf8")).toBe(`export PATH="${home}/.sam-layer/bin:$PATH"\n`);
@@ -226,22 +267,27 @@ describe("install-pkg-tool.sh", () => {
     expect(again.stdout).toContain(`using ${home}/.sam-layer/bin/uv`);
   });
 
-  it("installs uv for a pip layer too: the build installs Python packages with it", async () => {
-    const home = await mkdtemp(join(work, "home-"));
-    const bashEnv = join(home, "bash_env");
-    await writeFile(bashEnv, "");
-    const result = await runScript("install-pkg-tool.sh", { HOME: home, PATH: await barePath(), PARAM_PKG_MANAGER: "pip", BASH_ENV: bashEnv });
-    expect(result.stdout).toContain("pip comes with the image");
-    expect(result.stdout).toContain("installing uv==0.13.8");
-  });
-
   it("fails before installing anything when it could not put the tool on PATH (no BASH_ENV)", async () => {
     const home = await mkdtemp(join(work, "home-"));
-    const result = await runScript("install-pkg-tool.sh", { HOME: home, PATH: await barePath(), PARAM_PKG_MANAGER: "pipenv" }, { okCodes: [1] });
+    const appDir = join(work, "no-bash-env-app");
+    await mkdir(appDir, { recursive: true });
+    await writeFile(join(appDir, "requirements.txt"), "six==1.16.0\n");
+    const result = await runScript("install-pkg-tool.sh", { HOME: home, PATH: await barePath(), ...buildLayerEnv({ appDir }) }, { okCodes: [1] });
     expect(result.stderr).toContain("BASH_ENV must name a file");
     expect(existsSync(join(home, ".sam-layer/venvs"))).toBe(false);
   });
 });
+
+/** pipenv's own hash of a Pipfile, as `pipenv lock` records it. */
+const PIPENV_HASH = `
+import sys
+from pipenv.utils.pipfile import Pipfile
+class P(Pipfile):
+    def __init__(self, loc): self._loc = loc
+    location = property(lambda self: self._loc)
+    exists = property(lambda self: True)
+print(P(sys.argv[1]).calculate_hash())
+`;
 
 describe("install-sam.sh", () => {
   it("keeps a SAM CLI of exactly the pinned version that is already on PATH", async () => {
