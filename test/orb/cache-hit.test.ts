@@ -41,7 +41,8 @@ async function buildSteps(appDir: string, path = barePath) {
   const home = await mkdtemp(join(work, "home-"));
   const bashEnv = join(home, "bash_env");
   await writeFile(bashEnv, "");
-  const env = { HOME: home, PATH: path, BASH_ENV: bashEnv, ...buildLayerEnv({ appDir }) };
+  // The rest of the environment stays: it may hold the index and CA settings uv needs.
+  const env = { ...process.env, HOME: home, PATH: path, BASH_ENV: bashEnv, ...buildLayerEnv({ appDir }) };
   const keyFile = join(home, "cache-key");
   await runScript("build-layer.sh", { ...env, PARAM_WRITE_KEY: keyFile });
   const install = await runScript("install-pkg-tool.sh", env, { okCodes: [0, 1] });
@@ -62,7 +63,7 @@ describe("build-layer steps on a cache hit and a miss", () => {
     const miss = await buildSteps(missApp, toolsPath);
     expect(miss.install.code).toBe(0);
     expect(miss.install.stdout).toBe(`install-pkg-tool: using ${join(work, "tools/pipenv")}\ninstall-pkg-tool: using ${join(work, "tools/uv")}\n`);
-    expect(miss.build.code).toBe(0);
+    expect(miss.build.code, miss.build.stderr).toBe(0);
     expect(miss.build.stdout).toContain("layer.zip: created");
     const md5 = /md5 ([0-9a-f]{32})/.exec(miss.build.stdout)?.[1];
     expect(md5).toBeDefined();
@@ -79,7 +80,7 @@ describe("build-layer steps on a cache hit and a miss", () => {
     expect(hit.install.stdout).toBe("install-pkg-tool: no tool needed\n");
     expect(existsSync(join(hit.home, ".sam-layer"))).toBe(false);
     expect(await readFile(hit.env.BASH_ENV, "utf8")).toBe("");
-    expect(hit.build.code).toBe(0);
+    expect(hit.build.code, hit.build.stderr).toBe(0);
     expect(hit.build.stdout).toContain(RESTORED_MESSAGE);
     expect(hit.build.stdout).toContain("layer.zip: unchanged");
     expect(hit.build.stdout).toContain(`md5 ${md5}`);
