@@ -255,3 +255,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The build-layer steps on a cache hit (issue 11's hit row): scripts/bench-hit.ts.
+if (process.env.BENCH_HIT !== "0") await (await import("./bench-hit.js")).benchHit();
