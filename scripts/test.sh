@@ -18,7 +18,8 @@ npx vitest run "$@" || status=$?
 node -e '
   const r = JSON.parse(require("fs").readFileSync("test-results/results.json", "utf8"));
   // A file whose hook or import failed fails no test of its own: name it as a failed file.
-  const files = r.numFailedTestSuites ? `; ${r.numFailedTestSuites} test file(s) failed` : "";
+  const failedFiles = r.testResults.filter((file) => file.status === "failed").length;
+  const files = failedFiles ? `; ${failedFiles} test file(s) failed` : "";
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped${files}`);
 ' || true
 exit "$status"
