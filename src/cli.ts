@@ -9,6 +9,8 @@ import { diffCommand } from "./commands/diff.js";
 import { keyCommand } from "./commands/key.js";
 import { buildCommand } from "./commands/build.js";
 import { planCommand } from "./commands/plan.js";
+import { stackStateCommand } from "./commands/stack-state.js";
+import { buildToolsCommand } from "./commands/build-tools.js";
 
 function reportAndExit(err: unknown): never {
   if (err instanceof UserError) {
@@ -31,6 +33,8 @@ export async function main(argv: string[]): Promise<void> {
     .command(keyCommand)
     .command(buildCommand)
     .command(planCommand)
+    .command(stackStateCommand)
+    .command(buildToolsCommand)
     .demandCommand(1, "Name a command; see --help.")
     .strict()
     .version(VERSION)

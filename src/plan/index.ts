@@ -3,21 +3,24 @@
 // layers, the logical id carries a hash of the properties), and above all when the packaged
 // content location (the S3 key, i.e. the zip's MD5) does. Also warns about the known traps.
 import { existsSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { UserError } from "../errors.js";
+import { type NestedInfo, requireSettled, type StackInfo, type StackState } from "./stack.js";
 import { intrinsic, parseTemplate, readTemplate, type Template } from "./template.js";
 
 export const SAM_LAYER = "AWS::Serverless::LayerVersion";
 export const CFN_LAYER = "AWS::Lambda::LayerVersion";
 const FUNCTION_TYPES = ["AWS::Serverless::Function", "AWS::Lambda::Function"];
 
-export type LayerStatus = "unchanged" | "changed" | "new" | "not-packaged";
+export type LayerStatus = "unchanged" | "changed" | "new" | "not-packaged" | "not-planned";
 
 export const MESSAGES: Record<LayerStatus, string> = {
   unchanged: "unchanged: no new layer version",
   changed: "changed: a new layer version will be published",
   new: "new: first deploy",
   "not-packaged": "not packaged: the content is a local path; run sam package or aws cloudformation package first",
+  "not-planned": "not planned",
 };
 
 export interface ContentLocation {
@@ -45,6 +48,8 @@ export interface LayerPlan {
 
 export interface Plan {
   firstDeploy: boolean;
+  /** the stack's state, when the plan was given --stack-info */
+  stack?: StackState;
   layers: LayerPlan[];
   warnings: string[];
 }
@@ -134,6 +139,15 @@ export interface PlanInput {
 }
 
 export function planLayers(input: PlanInput): Plan {
+  const plan = planOwnLayers(input);
+  // Without the stack's nested templates (--stack-info), nested stacks' layers are named, not planned.
+  for (const [id, nested] of nestedStacks(input.packaged)) {
+    plan.layers.push(notPlanned(id, nested.type, "nested stack: its templates are read only with --stack-info (deploy-sam's plan step does this)"));
+  }
+  return plan;
+}
+
+function planOwnLayers(input: PlanInput): Plan {
   const packaged = resources(input.packaged);
   const deployed = input.deployed ? resources(input.deployed) : undefined;
   const layers: LayerPlan[] = [];
@@ -271,20 +285,41 @@ export interface PlanFiles {
   packaged: string;
   deployed?: string;
   template?: string;
+  /** the JSON the deploy's fetcher writes (StackInfo); instead of deployed */
+  stackInfo?: string;
+  deleteRollbackComplete?: boolean;
 }
 
 export async function planFromFiles(f: PlanFiles): Promise<Plan> {
   const packaged = withResources(await readTemplate(f.packaged), f.packaged);
-  const deployed = f.deployed === undefined ? undefined : unwrapDeployed(await readTemplate(f.deployed), f.deployed);
   const source = f.template === undefined ? undefined : { template: await readTemplate(f.template), dir: dirname(resolve(f.template)) };
+  if (f.stackInfo !== undefined) {
+    if (f.deployed !== undefined) throw new UserError("give either --deployed or --stack-info, not both", 2);
+    return planStack(packaged, await readStackInfo(f.stackInfo), source, f.deleteRollbackComplete);
+  }
+  const deployed = f.deployed === undefined ? undefined : unwrapDeployed(await readTemplate(f.deployed), f.deployed);
   return planLayers({ packaged, deployed, source });
 }
 
+export async function readStackInfo(file: string): Promise<StackInfo> {
+  let info: unknown;
+  try {
+    info = JSON.parse(await readFile(file, "utf8"));
+  } catch (err) {
+    throw new UserError(`${file}: not the stack information JSON (${err instanceof Error ? err.message.split("\n")[0] : String(err)})`);
+  }
+  if (info === null || typeof info !== "object" || typeof (info as StackInfo).stackName !== "string" || !("stack" in info)) {
+    throw new UserError(`${file}: not the stack information JSON (needs stackName and stack)`);
+  }
+  return info as StackInfo;
+}
+
 export function formatPlan(p: Plan, packagedShown: string): string[] {
-  if (p.layers.length === 0) return [`${packagedShown}: no AWS::Serverless::LayerVersion or AWS::Lambda::LayerVersion`];
-  const lines: string[] = [];
+  const lines: string[] = p.stack ? [p.stack.message] : [];
+  if (p.layers.length === 0) return [...lines, `${packagedShown}: no AWS::Serverless::LayerVersion or AWS::Lambda::LayerVersion`];
   for (const l of p.layers) {
     lines.push(`${l.logicalId}: ${l.message}`);
+    if (l.status === "not-planned") continue;
     if (l.status === "changed") {
       if (l.deployed && l.deployed.text !== l.packaged.text) lines.push(`  content: ${l.deployed.text} -> ${l.packaged.text}`);
       if (l.changedProperties.length) lines.push(`  properties: ${l.changedProperties.join(", ")}`);
@@ -294,4 +329,106 @@ export function formatPlan(p: Plan, packagedShown: string): string[] {
   }
   for (const w of p.warnings) lines.push(`warning: ${w}`);
   return lines;
+}
+
+export const NESTED_APPLICATION = "AWS::Serverless::Application";
+export const NESTED_STACK = "AWS::CloudFormation::Stack";
+
+interface NestedResource {
+  type: string;
+  /** the packaged template's URL; undefined for a Serverless Application Repository app */
+  location?: string;
+}
+
+/** Nested stacks of a packaged template: SAM applications and CloudFormation stacks. */
+export function nestedStacks(t: Template): [string, NestedResource][] {
+  const out: [string, NestedResource][] = [];
+  for (const [id, r] of Object.entries(resources(t))) {
+    if (r.Type === NESTED_APPLICATION) {
+      const loc = r.Properties?.Location;
+      out.push([id, { type: NESTED_APPLICATION, location: typeof loc === "string" ? loc : undefined }]);
+    } else if (r.Type === NESTED_STACK) {
+      const url = r.Properties?.TemplateURL;
+      out.push([id, { type: NESTED_STACK, location: typeof url === "string" ? url : undefined }]);
+    }
+  }
+  return out;
+}
+
+/** A layer (or, with `/*`, every layer of a nested stack) the plan could not compare. */
+function notPlanned(id: string, type: string, reason: string, wholeStack = true): LayerPlan {
+  return {
+    logicalId: wholeStack ? `${id}/*` : id,
+    type,
+    status: "not-planned",
+    message: `not planned: ${reason}`,
+    packaged: { text: "" },
+    changedProperties: [],
+  };
+}
+
+function prefixed(prefix: string, plan: Plan): LayerPlan[] {
+  return plan.layers.map((l) => ({ ...l, logicalId: `${prefix}/${l.logicalId}` }));
+}
+
+/**
+ * The plan of a packaged template against a stack as the deploy's fetcher read it (orb/scripts/layer-plan.sh):
+ * the stack's state first (a stack CloudFormation would refuse to update is an error, never "unchanged"),
+ * then its layers, then each nested stack's layers against the nested stack's own deployed template.
+ */
+export function planStack(packaged: Template, info: StackInfo, source?: PlanInput["source"], deleteRollbackComplete = false): Plan {
+  const state = requireSettled(info, deleteRollbackComplete);
+  const deployed = state.action === "first-deploy" ? undefined : deployedTemplate(info);
+  const plan = planOwnLayers({ packaged, deployed, source });
+  plan.stack = state;
+  for (const [id, nested] of nestedStacks(packaged)) {
+    plan.layers.push(...planNested(id, nested, info.nested?.[id], deployed !== undefined));
+    const n = info.nested?.[id];
+    if (n?.packaged) plan.warnings.push(...planOwnLayers({ packaged: n.packaged }).warnings.map((w) => `${id}/${w}`));
+  }
+  return plan;
+}
+
+function planNested(id: string, nested: NestedResource, info: NestedInfo | undefined, parentDeployed: boolean): LayerPlan[] {
+  if (nested.location === undefined) {
+    return [
+      notPlanned(
+        id,
+        nested.type,
+        "an application from the Serverless Application Repository (or a Location that is not a URL): its layers are not in this template",
+      ),
+    ];
+  }
+  if (!info?.packaged) {
+    return [notPlanned(id, nested.type, `the packaged nested template ${nested.location} could not be read${info?.error ? `: ${info.error}` : ""}`)];
+  }
+  const packaged = withResources(info.packaged, `${id} (${nested.location})`);
+  if (!parentDeployed || info.stack === undefined || info.stack.stack === null) {
+    // A nested stack the deployed parent does not have yet: its layers are all new.
+    const first = planOwnLayers({ packaged });
+    const layers = prefixed(id, first);
+    if (parentDeployed)
+      for (const l of layers) if (l.status === "new") l.message = "new: the nested stack is not in the deployed stack; its first version will be published";
+    return [...layers, ...nestedOf(id, packaged, info.stack, false)];
+  }
+  if (info.stack.deployed === null) {
+    return planOwnLayers({ packaged }).layers.map((l) =>
+      notPlanned(`${id}/${l.logicalId}`, l.type, `the nested stack's template could not be read${info.stack?.error ? `: ${info.stack.error}` : ""}`, false),
+    );
+  }
+  const plan = planStack(packaged, info.stack);
+  return prefixed(id, plan);
+}
+
+function nestedOf(id: string, packaged: Template, stack: StackInfo | undefined, parentDeployed: boolean): LayerPlan[] {
+  return nestedStacks(packaged).flatMap(([childId, child]) =>
+    prefixed(id, { firstDeploy: true, layers: planNested(childId, child, stack?.nested?.[childId], parentDeployed), warnings: [] }),
+  );
+}
+
+function deployedTemplate(info: StackInfo): Template {
+  if (info.deployed === null) throw new UserError(`could not read the template of stack ${info.stackName}${info.error ? `: ${info.error}` : ""}`);
+  const shown = `the deployed template of stack ${info.stackName}`;
+  if (typeof info.deployed === "string") return unwrapDeployed(parseTemplate(info.deployed, shown), shown);
+  return unwrapDeployed(info.deployed, shown);
 }
