@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `sam deploy` of the packaged template for deploy-sam.
+# `sam deploy` of the packaged template for deploy-sam, with the app's samconfig.toml (config-env)
+# and deploy-args split as shell words (quotes respected, nothing expanded) after the orb's flags.
 # Reads: PARAM_APP_DIR PARAM_PACKAGED_TEMPLATE PARAM_STACK_NAME PARAM_S3_BUCKET PARAM_RESOLVE_S3
 #        PARAM_S3_PREFIX PARAM_REGION PARAM_CAPABILITIES PARAM_PARAMETER_OVERRIDES PARAM_TAGS
-#        PARAM_NO_FAIL_ON_EMPTY_CHANGESET
+#        PARAM_NO_FAIL_ON_EMPTY_CHANGESET PARAM_DEPLOY_ARGS (optional) PARAM_CONFIG_FILE (optional)
+#        PARAM_CONFIG_ENV (optional)
 set -euo pipefail
 
 packaged=${PARAM_PACKAGED_TEMPLATE:?sam-deploy: PARAM_PACKAGED_TEMPLATE is required}
@@ -40,6 +42,21 @@ if [[ -n "${PARAM_TAGS:-}" ]]; then
 fi
 if [[ "${PARAM_NO_FAIL_ON_EMPTY_CHANGESET:-true}" == "true" ]]; then
   args+=(--no-fail-on-empty-changeset)
+fi
+config_file=${PARAM_CONFIG_FILE:-samconfig.toml}
+if [[ -f "$config_file" ]]; then
+  args+=(--config-file "$PWD/$config_file" --config-env "${PARAM_CONFIG_ENV:-default}")
+fi
+if [[ -n "${PARAM_DEPLOY_ARGS:-}" ]]; then
+  # xargs splits like the shell (quotes, backslashes) without expanding anything.
+  words=$(mktemp)
+  if ! xargs -r printf '%s\0' <<<"$PARAM_DEPLOY_ARGS" >"$words"; then
+    echo "sam-deploy: deploy-args is not a list of shell words (an unmatched quote?): $PARAM_DEPLOY_ARGS" >&2
+    exit 2
+  fi
+  mapfile -d '' extra <"$words"
+  rm -f "$words"
+  args+=("${extra[@]}")
 fi
 
 sam "${args[@]}"

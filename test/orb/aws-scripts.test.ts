@@ -2,13 +2,13 @@
 // test/support, on 127.0.0.1): `sam package` through sam-package.sh, the deployed-template fetch of
 // layer-plan.sh, `sam deploy` through sam-deploy.sh, with the classic example app and a layer zip
 // made by the bundled helper.
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aws, awsJson, layerContentUri, stackFunctions } from "../support/aws.js";
 import { copyExampleApp, scratchDir } from "../support/app-copy.js";
 import { startMoto, type MotoServer } from "../support/moto.js";
-import { REPO, run, type RunResult } from "../support/run.js";
+import { REPO, run, VENV_BIN, type RunResult } from "../support/run.js";
 import { md5Hex } from "../support/zip-facts.js";
 import { LOCAL_HELPER, recordingHelper, runScript } from "./script-harness.js";
 
@@ -89,12 +89,9 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
     PARAM_REGION: "",
   });
 
-  it("layer-plan.sh: a stack that does not exist yet is a first deploy (plan without --deployed)", async () => {
-    const helper = await recordingHelper(work);
-    const result = await script("layer-plan.sh", planParams(helper.command));
-    expect(result.stdout).toContain(`layer-plan: stack ${STACK} does not exist yet: first deploy`);
-    expect(await helper.calls()).toEqual([{ args: ["plan", "out/packaged.yaml", "--template", join(app, "template.yaml")], deployed: null }]);
+  it("layer-plan.sh: a stack that does not exist yet is a first deploy", async () => {
     const real = await script("layer-plan.sh", planParams(LOCAL_HELPER));
+    expect(real.stdout).toContain(`stack ${STACK} does not exist yet: first deploy`);
     expect(real.stdout).toMatch(/SharedLibsLayer.*new: first deploy/);
   });
 
@@ -122,16 +119,16 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
     expect(functions.HogeFunction?.layerArns).toHaveLength(1);
   });
 
-  it("layer-plan.sh: an existing stack's original template is handed to the plan as --deployed", async () => {
+  it("layer-plan.sh: an existing stack is read with the SAM CLI's boto3 and planned against its original template", async () => {
     const helper = await recordingHelper(work);
     await script("layer-plan.sh", { ...planParams(helper.command), PARAM_REGION: "us-east-1" });
-    const [call] = await helper.calls();
-    expect(call?.args.slice(0, 5)).toEqual(["plan", "out/packaged.yaml", "--template", join(app, "template.yaml"), "--deployed"]);
-    // get-template's output with the original (pre-transform) template: the SAM layer, packaged.
-    expect(call?.deployed).toContain("AWS::Serverless::LayerVersion");
-    expect(call?.deployed).toContain(`classic/${zipMd5}`);
+    const calls = await helper.calls();
+    expect(calls.map((c) => c.args[0])).toEqual(["stack-state", "plan"]);
+    expect(calls[1]?.args.slice(0, 4)).toEqual(["plan", "out/packaged.yaml", "--template", join(app, "template.yaml")]);
+    expect(calls[1]?.args[4]).toBe("--stack-info");
     // The real helper: same zip, same S3 key, so no new layer version.
     const real = await script("layer-plan.sh", planParams(LOCAL_HELPER));
+    expect(real.stdout).toContain(`stack ${STACK} is UPDATE_COMPLETE`);
     expect(real.stdout).toMatch(/SharedLibsLayer.*unchanged: no new layer version/);
   });
 
@@ -170,8 +167,190 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
       { cwd: work, okCodes: [1] },
     );
     outputs.push(result);
-    expect(result.stderr).toContain(`layer-plan: could not read the template of stack ${STACK}:`);
+    expect(result.stderr).toContain(`layer-plan: could not read stack ${STACK}:`);
     expect(await helper.calls()).toEqual([]);
+  });
+
+  it("layer-plan.sh: a REVIEW_IN_PROGRESS stack (a change set never executed) is a first deploy", async () => {
+    const body = await readFile(join(work, "out/packaged.yaml"), "utf8");
+    await aws(env, [
+      "cloudformation",
+      "create-change-set",
+      "--stack-name",
+      "orb-scripts-review",
+      "--change-set-name",
+      "never-run",
+      "--change-set-type",
+      "CREATE",
+      "--template-body",
+      body,
+      "--capabilities",
+      "CAPABILITY_IAM",
+    ]);
+    const result = await script("layer-plan.sh", { ...planParams(LOCAL_HELPER), PARAM_STACK_NAME: "orb-scripts-review" });
+    expect(result.stdout).toContain(
+      "stack orb-scripts-review is REVIEW_IN_PROGRESS (created by a change set that was never executed; nothing is deployed): first deploy",
+    );
+    expect(result.stdout).toMatch(/SharedLibsLayer: new: first deploy/);
+  });
+
+  it("layer-plan.sh waits for a stack operation in progress, then fails clearly when it does not finish", async () => {
+    // moto leaves a stack whose function code is missing in CREATE_IN_PROGRESS for good.
+    const stuck =
+      "Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: python3.11\n      Handler: a.b\n      Role: arn:aws:iam::123456789012:role/x\n      Code: { S3Bucket: no-such-bucket-here, S3Key: nope }\n";
+    await run(join(VENV_BIN, "aws"), ["cloudformation", "create-stack", "--stack-name", "orb-scripts-stuck", "--template-body", stuck], {
+      env: { ...env, AWS_MAX_ATTEMPTS: "1" },
+      okCodes: [0, 255, 254],
+    });
+    const result = await runScript(
+      "layer-plan.sh",
+      { ...env, SAM_LAYER_STACK_WAIT_SECONDS: "2", ...planParams(LOCAL_HELPER), PARAM_STACK_NAME: "orb-scripts-stuck" },
+      { cwd: work, okCodes: [1] },
+    );
+    outputs.push(result);
+    expect(result.stderr).toContain("stack orb-scripts-stuck is CREATE_IN_PROGRESS: another operation is running; waiting for it to finish");
+    expect(result.stdout).toContain("layer-plan: stack orb-scripts-stuck is CREATE_IN_PROGRESS; waiting");
+    expect(result.stderr).toContain("layer-plan: stack orb-scripts-stuck is still CREATE_IN_PROGRESS after 2 s; deploy again once it has finished");
+  });
+
+  it("layer-plan.sh deletes the stack when the helper says delete (ROLLBACK_COMPLETE with delete-rollback-complete), then plans a first deploy", async () => {
+    // moto cannot put a stack in ROLLBACK_COMPLETE: a stand-in helper answers `delete` once; the deletion is real.
+    await aws(env, [
+      "cloudformation",
+      "create-stack",
+      "--stack-name",
+      "orb-scripts-doomed",
+      "--template-body",
+      "Resources:\n  T:\n    Type: AWS::SNS::Topic\n",
+    ]);
+    const fake = join(work, "fake-helper.mjs");
+    const answered = join(work, "answered-delete");
+    await writeFile(
+      fake,
+      [
+        'import { existsSync, writeFileSync } from "node:fs";',
+        "const [answered, command] = process.argv.slice(2);",
+        'if (command === "stack-state") {',
+        '  if (existsSync(answered)) console.log("first-deploy"); else { writeFileSync(answered, ""); console.log("delete"); }',
+        '} else console.log("plan " + process.argv.slice(3).join(" "));',
+      ].join("\n"),
+    );
+    const result = await script("layer-plan.sh", {
+      ...planParams(`node ${fake} ${answered}`),
+      PARAM_STACK_NAME: "orb-scripts-doomed",
+      PARAM_DELETE_ROLLBACK_COMPLETE: "true",
+    });
+    expect(result.stdout).toContain("layer-plan: deleted stack orb-scripts-doomed");
+    expect(result.stdout).toMatch(/plan out\/packaged.yaml .*--delete-rollback-complete --stack-info /);
+    const stacks = await awsJson<{ Stacks: { StackName: string; StackStatus: string }[] }>(env, ["cloudformation", "describe-stacks"]);
+    expect(stacks.Stacks.filter((s) => s.StackName === "orb-scripts-doomed" && s.StackStatus !== "DELETE_COMPLETE")).toEqual([]);
+  });
+
+  it("sam-build.sh / sam-deploy.sh: build-args and deploy-args split as shell words, after the defaults; samconfig.toml with config-env", async () => {
+    // A stand-in `sam` that records its arguments: what is tested is how the scripts assemble them.
+    const bin = join(work, "stub-bin");
+    await mkdir(bin, { recursive: true });
+    const log = join(work, "sam-args.jsonl");
+    await writeFile(
+      join(bin, "sam"),
+      `#!/usr/bin/env node\nrequire("node:fs").appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + "\\n");\n`,
+      { mode: 0o755 },
+    );
+    const stubApp = join(work, "stub-app");
+    await cp(join(REPO, "test/e2e/fixtures/built-functions"), stubApp, { recursive: true });
+    await writeFile(join(stubApp, "samconfig.toml"), "version = 0.1\n[prod.deploy.parameters]\nresolve_s3 = true\n");
+    const stubEnv = { ...env, PATH: `${bin}:${env.PATH ?? ""}` };
+    const calls = async () =>
+      (await readFile(log, "utf8"))
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as string[]);
+    const config = ["--config-file", join(stubApp, "samconfig.toml"), "--config-env", "prod"];
+
+    await runScript(
+      "sam-build.sh",
+      {
+        ...stubEnv,
+        PARAM_HELPER: LOCAL_HELPER,
+        PARAM_APP_DIR: stubApp,
+        PARAM_TEMPLATE: "template.yaml",
+        PARAM_BUILD_ARGS: `--use-container --build-image "ClockFunction=public.ecr.aws/sam/build-python3.11:latest" --debug`,
+        PARAM_CONFIG_FILE: "samconfig.toml",
+        PARAM_CONFIG_ENV: "prod",
+      },
+      { cwd: work },
+    );
+    expect((await calls())[0]).toEqual([
+      "build",
+      "--template-file",
+      "template.yaml",
+      "--cached",
+      "--parallel",
+      ...config,
+      "--use-container",
+      "--build-image",
+      "ClockFunction=public.ecr.aws/sam/build-python3.11:latest",
+      "--debug",
+    ]);
+
+    const unmatched = await runScript(
+      "sam-build.sh",
+      {
+        ...stubEnv,
+        PARAM_HELPER: LOCAL_HELPER,
+        PARAM_APP_DIR: stubApp,
+        PARAM_TEMPLATE: "template.yaml",
+        PARAM_BUILD_ARGS: `--build-image "x`,
+        PARAM_CONFIG_FILE: "samconfig.toml",
+        PARAM_CONFIG_ENV: "prod",
+      },
+      { cwd: work, okCodes: [2] },
+    );
+    expect(unmatched.stderr).toContain("sam-build: build-args is not a list of shell words (an unmatched quote?)");
+    expect(await calls()).toHaveLength(1);
+
+    // No s3-bucket and no resolve-s3: allowed when samconfig.toml is there to say where (resolve_s3 above).
+    await runScript(
+      "sam-package.sh",
+      {
+        ...stubEnv,
+        ...packageParams(),
+        PARAM_APP_DIR: stubApp,
+        PARAM_S3_BUCKET: "",
+        PARAM_S3_PREFIX: "",
+        PARAM_SAM_BUILD: "true",
+        PARAM_CONFIG_FILE: "samconfig.toml",
+        PARAM_CONFIG_ENV: "prod",
+      },
+      { cwd: work },
+    );
+    expect((await calls())[1]).toEqual([
+      "package",
+      "--template-file",
+      ".aws-sam/build/template.yaml",
+      "--output-template-file",
+      join(work, "out/packaged.yaml"),
+      ...config,
+    ]);
+
+    await runScript(
+      "sam-deploy.sh",
+      {
+        ...stubEnv,
+        ...packageParams(),
+        PARAM_APP_DIR: stubApp,
+        PARAM_S3_BUCKET: "",
+        PARAM_S3_PREFIX: "",
+        PARAM_STACK_NAME: "stub",
+        PARAM_CAPABILITIES: "CAPABILITY_IAM",
+        PARAM_NO_FAIL_ON_EMPTY_CHANGESET: "true",
+        PARAM_DEPLOY_ARGS: `--disable-rollback --role-arn 'arn:aws:iam::123456789012:role/cfn exec'`,
+        PARAM_CONFIG_FILE: "samconfig.toml",
+        PARAM_CONFIG_ENV: "prod",
+      },
+      { cwd: work },
+    );
+    expect((await calls())[2]?.slice(-6)).toEqual([...config, "--disable-rollback", "--role-arn", "arn:aws:iam::123456789012:role/cfn exec"]);
   });
 
   it("printed no credentials in any of the runs above", () => {

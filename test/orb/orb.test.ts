@@ -175,7 +175,7 @@ describe("the orb's components", () => {
     expect(defs["persist-to-workspace"]?.default).toBe(true);
   });
 
-  it("deploy-sam has the parameters issue 3 lists, with stack-name required", () => {
+  it("deploy-sam has the parameters issues 3 and 10 list, with stack-name required", () => {
     const defs = parametersOf(job(orb, "deploy-sam"));
     expect(Object.keys(defs).sort()).toEqual(
       [
@@ -190,6 +190,13 @@ describe("the orb's components", () => {
         "parameter-overrides",
         "tags",
         "no-fail-on-empty-changeset",
+        "sam-build",
+        "build-args",
+        "deploy-args",
+        "config-file",
+        "config-env",
+        "delete-rollback-complete",
+        "cache-version",
         "sam-version",
         "auth",
         "attach-workspace",
@@ -281,7 +288,7 @@ describe("the orb's components", () => {
     expect(deploySteps[2]).toEqual({ steps: "<<parameters.auth>>" });
   });
 
-  it("deploy-sam: install SAM, package, plan, deploy, store the packaged template, in that order", () => {
+  it("deploy-sam: install SAM, build, package, plan, deploy, store the packaged template, in that order", () => {
     const names = (job(orb, "deploy-sam").steps as unknown[]).map((step) => {
       const [key, value] = Object.entries(mapping(step))[0] ?? [String(step), {}];
       return key === "run" ? `run: ${String(mapping(value).name)}` : key;
@@ -291,11 +298,43 @@ describe("the orb's components", () => {
       "when",
       "steps",
       "install-sam",
+      "when",
       "run: Package with sam package",
       "plan",
       "run: Deploy with sam deploy",
       "store_artifacts",
     ]);
+  });
+});
+
+describe("deploy-sam's caches (issue 10)", () => {
+  const steps = () => job(orb, "deploy-sam").steps as unknown[];
+
+  it("sam build runs under the sam-build condition: key, restore (with a fallback), build, save the cache folders", () => {
+    const when = mapping(mapping(steps()[4]).when);
+    expect(when.condition).toBe("<<parameters.sam-build>>");
+    const [key, restore, build, save] = when.steps as Mapping[];
+    expect(mapping(mapping(key).run).environment).toMatchObject({ PARAM_WRITE_KEY: "/tmp/sam-layer/sam-build-key" });
+    const keys = mapping(mapping(restore).restore_cache).keys as string[];
+    expect(keys).toEqual([
+      'sam-layer-sam-build-<<parameters.cache-version>>-{{ arch }}-{{ checksum "/tmp/sam-layer/sam-build-key" }}',
+      "sam-layer-sam-build-<<parameters.cache-version>>-{{ arch }}-",
+    ]);
+    expect(mapping(mapping(build).run).name).toBe("Build the functions with sam build");
+    expect(mapping(save).save_cache).toEqual({
+      name: "Save the sam build cache",
+      key: keys[0],
+      paths: ["<<parameters.app-dir>>/.aws-sam/cache", "<<parameters.app-dir>>/.aws-sam/deps", "<<parameters.app-dir>>/.aws-sam/build.toml"],
+    });
+  });
+
+  it("install-sam: the SAM CLI's venv is cached under a key of the SAM version, the Python build and the machine, with no fallback", () => {
+    const [key, restore, install, save] = command(orb, "install-sam").steps as Mapping[];
+    expect(mapping(mapping(key).run).environment).toEqual({ PARAM_SAM_VERSION: "<<parameters.sam-version>>", PARAM_WRITE_KEY: "/tmp/sam-layer/sam-cli-key" });
+    const cacheKey = 'sam-layer-sam-cli-<<parameters.cache-version>>-{{ arch }}-<<parameters.sam-version>>-{{ checksum "/tmp/sam-layer/sam-cli-key" }}';
+    expect(mapping(mapping(restore).restore_cache).keys).toEqual([cacheKey]);
+    expect(mapping(mapping(install).run).environment).toEqual({ PARAM_SAM_VERSION: "<<parameters.sam-version>>" });
+    expect(mapping(save).save_cache).toMatchObject({ key: cacheKey, paths: ["~/.sam-layer/venvs/sam"] });
   });
 });
 
@@ -348,12 +387,15 @@ describe("the review checks fail on a broken orb", () => {
 
   it("a reference to another component's parameter, and an unused parameter", () => {
     const doc = broken((o) => {
-      const run = mapping(mapping((command(o, "install-sam").steps as unknown[])[0]).run);
+      const steps = command(o, "install-sam").steps as unknown[];
+      steps.splice(1);
+      const run = mapping(mapping(steps[0]).run);
       mapping(run.environment).PARAM_SAM_VERSION = "<< parameters.stack-name >>";
     });
     expect(checkParameterUse(doc)).toEqual([
       "commands.install-sam steps[0].run.environment.PARAM_SAM_VERSION references undefined parameter stack-name",
       "commands.install-sam parameter sam-version is never used",
+      "commands.install-sam parameter cache-version is never used",
     ]);
   });
 
@@ -373,8 +415,8 @@ describe("the review checks fail on a broken orb", () => {
       const steps = command(o, "install-sam").steps as unknown[];
       steps.push({ run: { command: "pip install --quiet aws-sam-cli==1.170.0 && sam --version && aws --version" } });
     });
-    expect(checkRunStepsNamed(doc)).toEqual(["commands.install-sam steps[1] is a run step without a name"]);
-    expect(checkLongCommands(doc, scripts)).toEqual(["commands.install-sam steps[1] has a 74-character command that is not an orb/scripts file"]);
+    expect(checkRunStepsNamed(doc)).toEqual(["commands.install-sam steps[4] is a run step without a name"]);
+    expect(checkLongCommands(doc, scripts)).toEqual(["commands.install-sam steps[4] has a 74-character command that is not an orb/scripts file"]);
   });
 
   it("an edited inline script, and a script given a variable it does not read", () => {
@@ -404,10 +446,10 @@ describe("the review checks fail on a broken orb", () => {
       steps.push({ when: { condition: "<<parameters.region>>", steps: [] } });
     });
     expect(checkInternalReferences(doc)).toEqual([
-      "jobs.deploy-sam steps[8] calls unknown command install-sam-cli",
-      "jobs.deploy-sam steps[9] (install-sam) passes unknown parameter verbose",
-      "jobs.deploy-sam steps[10] (plan) misses required parameter stack-name",
-      "jobs.deploy-sam steps[11] conditions on non-boolean parameter region",
+      "jobs.deploy-sam steps[9] calls unknown command install-sam-cli",
+      "jobs.deploy-sam steps[10] (install-sam) passes unknown parameter verbose",
+      "jobs.deploy-sam steps[11] (plan) misses required parameter stack-name",
+      "jobs.deploy-sam steps[12] conditions on non-boolean parameter region",
     ]);
   });
 
