@@ -55,7 +55,7 @@ import time
 from urllib.parse import unquote, urlparse
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from samcli.yamlhelper import yaml_parse
 
 region = os.environ.get("PARAM_REGION") or None
@@ -91,14 +91,15 @@ def describe(name, packaged):
     stack = status_of(name) if name else None
     if stack:
         info["stack"] = {k: stack[k] for k in ("StackId", "StackStatus", "StackStatusReason") if k in stack}
-        if stack["StackStatus"] != "REVIEW_IN_PROGRESS":
+        # A stack with an operation running is waited for first: its template is read afterwards.
+        if not stack["StackStatus"].endswith("_IN_PROGRESS"):
             try:
                 info["deployed"] = cfn.get_template(StackName=name, TemplateStage="Original")["TemplateBody"]
                 for page in cfn.get_paginator("list_stack_resources").paginate(StackName=name):
                     for r in page["StackResourceSummaries"]:
                         if r["ResourceType"] == "AWS::CloudFormation::Stack" and r.get("PhysicalResourceId"):
                             children[r["LogicalResourceId"]] = r["PhysicalResourceId"]
-            except ClientError as e:
+            except (ClientError, BotoCoreError) as e:
                 info["error"] = str(e)
     for lid, res in ((packaged or {}).get("Resources") or {}).items():
         props = res.get("Properties") or {}
