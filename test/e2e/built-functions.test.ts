@@ -103,7 +103,8 @@ describe("deploy-sam with sam build: a layer, a Python function with its own req
   }
 
   beforeAll(async () => {
-    moto = await startMoto();
+    // A busy machine can take most of 30 s to import moto.
+    moto = await startMoto({ timeoutMs: 120_000 });
     work = await scratchDir("built-functions");
     const home = join(work, "home");
     await mkdir(home, { recursive: true });
@@ -264,7 +265,8 @@ describe("the plan follows a nested application with a local template", { timeou
   }
 
   beforeAll(async () => {
-    moto = await startMoto();
+    // A busy machine can take most of 30 s to import moto.
+    moto = await startMoto({ timeoutMs: 120_000 });
     env = moto.env;
     work = await scratchDir("nested-app");
     app = join(work, "app");

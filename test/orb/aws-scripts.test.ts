@@ -43,7 +43,8 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
   });
 
   beforeAll(async () => {
-    moto = await startMoto();
+    // A busy machine can take most of 30 s to import moto.
+    moto = await startMoto({ timeoutMs: 120_000 });
     env = { ...moto.env, AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: TOKEN };
     work = await scratchDir("orb-aws-scripts");
     app = await copyExampleApp("classic-app", work);
@@ -251,11 +252,9 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
     const bin = join(work, "stub-bin");
     await mkdir(bin, { recursive: true });
     const log = join(work, "sam-args.jsonl");
-    await writeFile(
-      join(bin, "sam"),
-      `#!/usr/bin/env node\nrequire("node:fs").appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + "\\n");\n`,
-      { mode: 0o755 },
-    );
+    await writeFile(join(bin, "sam"), `#!/usr/bin/env bash\npython3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@" >>${JSON.stringify(log)}\n`, {
+      mode: 0o755,
+    });
     const stubApp = join(work, "stub-app");
     await cp(join(REPO, "test/e2e/fixtures/built-functions"), stubApp, { recursive: true });
     await writeFile(join(stubApp, "samconfig.toml"), "version = 0.1\n[prod.deploy.parameters]\nresolve_s3 = true\n");
@@ -350,7 +349,7 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
       },
       { cwd: work },
     );
-    expect((await calls())[2]?.slice(-6)).toEqual([...config, "--disable-rollback", "--role-arn", "arn:aws:iam::123456789012:role/cfn exec"]);
+    expect((await calls())[2]?.slice(-7)).toEqual([...config, "--disable-rollback", "--role-arn", "arn:aws:iam::123456789012:role/cfn exec"]);
   });
 
   it("printed no credentials in any of the runs above", () => {
