@@ -6,8 +6,8 @@
 # lockfile (pipenv, poetry or uv) and uv, the installer. pip and npm come with the image. A missing
 # tool is installed at a pinned version into its own virtualenv; only its executable is linked
 # into ~/.sam-layer/bin.
-# With PARAM_TEMPLATE (build-layer's template parameter) it installs the package manager of every
-# layer of that template, as the helper detects them (not yet only on a miss).
+# With PARAM_TEMPLATE (build-layer's template parameter) it installs what the template's layers
+# need, the same way: nothing for the layers whose restored folder is reused.
 # Reads: PARAM_HELPER PARAM_APP_DIR PARAM_PKG_MANAGER PARAM_LOCKFILE PARAM_LAYER_DIR PARAM_OUTPUT
 #        PARAM_RUNTIME PARAM_ARCHITECTURE PARAM_COMPILE_BYTECODE PARAM_TEMPLATE (optional)
 set -euo pipefail
@@ -20,12 +20,8 @@ UV_VERSION=0.13.8
 read -r -a helper <<<"${PARAM_HELPER:?install-pkg-tool: PARAM_HELPER is required}"
 app_dir=${PARAM_APP_DIR:?install-pkg-tool: PARAM_APP_DIR is required}
 if [[ -n "${PARAM_TEMPLATE:-}" ]]; then
-  key_file=$(mktemp)
-  trap 'rm -f "$key_file"' EXIT
-  report=$("${helper[@]}" build --template "$app_dir/$PARAM_TEMPLATE" --json --write-key "$key_file")
-  # The managers that export, and uv, the installer, when any layer is a Python one.
-  read -r -a tools <<<"$(node -e 'const r = JSON.parse(process.argv[1]); const m = new Set(r.layers.map((l) => l.pkgManager)); if ([...m].some((x) => x !== "npm")) m.add("uv"); process.stdout.write([...m].filter((x) => x !== "pip" && x !== "npm").join(" "))' "$report")"
-  echo "install-pkg-tool: the template's layers need: ${tools[*]:-no tool}"
+  # The same --out-dir as build-layer.sh: each layer is a hit when its folder there holds its key.
+  args=(build --template "$app_dir/$PARAM_TEMPLATE" --out-dir "$(cd "$app_dir" && pwd)/.sam-layer" --needed-tools)
 else
   args=(
     build
@@ -40,13 +36,13 @@ else
   if [[ -n "${PARAM_LOCKFILE:-}" ]]; then
     args+=(--lockfile "$PARAM_LOCKFILE")
   fi
-  if [[ "${PARAM_COMPILE_BYTECODE:-false}" == "true" ]]; then
-    args+=(--compile-bytecode)
-  fi
-  # An assignment, so a failing helper (a stale lock) fails the step.
-  needed=$("${helper[@]}" "${args[@]}")
-  read -r -a tools <<<"$needed"
 fi
+if [[ "${PARAM_COMPILE_BYTECODE:-false}" == "true" ]]; then
+  args+=(--compile-bytecode)
+fi
+# An assignment, so a failing helper (a stale lock) fails the step.
+needed=$("${helper[@]}" "${args[@]}")
+read -r -a tools <<<"$needed"
 if ((${#tools[@]} == 0)); then
   echo "install-pkg-tool: no tool needed"
   exit 0

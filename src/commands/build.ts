@@ -39,8 +39,6 @@ const SINGLE_LAYER_OPTIONS: [keyof BuildArgs, unknown][] = [
   ["output", "layer.zip"],
   ["runtime", undefined],
   ["architecture", "x86_64"],
-  // One layer only for now: the orb runs it per layer, after restore_cache.
-  ["needed-tools", false],
 ];
 
 export const buildCommand: CommandModule<object, BuildArgs> = {
@@ -155,8 +153,14 @@ async function buildTemplateCommand(a: BuildArgs, say: (line: string) => void): 
     python: a.python,
     maxUnzippedMb: a["max-unzipped-mb"],
     writeKey: a["write-key"],
+    neededTools: a["needed-tools"],
     log: say,
   });
+  if (result.status === "tools-listed" && !a.json) {
+    // One line, the tools separated by spaces (empty when none), for `read -a` in a shell.
+    process.stdout.write(`${result.tools.join(" ")}\n`);
+    return;
+  }
   if (result.status === "built") {
     for (const l of result.layers) {
       l.output = relative(process.cwd(), l.output) || l.output;

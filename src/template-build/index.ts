@@ -31,6 +31,8 @@ export interface TemplateBuildOptions {
   maxUnzippedMb: number;
   /** only write one key over every buildable layer's cache key to this file */
   writeKey?: string;
+  /** only check each layer's lock and list the tools the build will run (none for layers reused from the cache) */
+  neededTools?: boolean;
   log: (line: string) => void;
 }
 
@@ -76,7 +78,15 @@ export interface TemplateKeyWritten {
   left: LayerLeft[];
 }
 
-export type TemplateBuildResult = TemplateBuilt | TemplateKeyWritten;
+export interface TemplateToolsListed {
+  status: "tools-listed";
+  /** every layer's tools, once each */
+  tools: string[];
+  layers: { idPath: string; restored: boolean; tools: string[] }[];
+  left: LayerLeft[];
+}
+
+export type TemplateBuildResult = TemplateBuilt | TemplateKeyWritten | TemplateToolsListed;
 
 /** `template.yaml` -> `template.sam-layer.yaml` in the same folder. */
 export function rewrittenName(path: string): string {
@@ -156,6 +166,16 @@ export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBu
     } finally {
       await rm(work, { recursive: true, force: true });
     }
+  }
+
+  if (o.neededTools) {
+    const layers: TemplateToolsListed["layers"] = [];
+    for (const l of buildable) {
+      const r = await buildLayer({ ...options(l), neededTools: true });
+      if (r.status !== "tools-listed") throw new Error(`buildLayer returned ${r.status} instead of the tools`);
+      layers.push({ idPath: l.idPath, restored: r.restored, tools: r.tools });
+    }
+    return { status: "tools-listed", tools: [...new Set(layers.flatMap((l) => l.tools))], layers, left };
   }
 
   const built = new Map<LayerFound, LayerBuilt>();

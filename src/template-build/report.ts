@@ -2,6 +2,7 @@
 import type { TemplateBuildResult } from "./index.js";
 
 export function formatTemplateBuild(r: TemplateBuildResult): string[] {
+  if (r.status === "tools-listed") return [r.tools.join(" ")];
   const lines: string[] = [];
   if (r.status === "key-written") {
     lines.push(`${r.keyFile}: cache key ${r.key} (${r.layers.length} layer${r.layers.length === 1 ? "" : "s"}: ${r.layers.map((l) => l.idPath).join(", ")})`);

@@ -106,6 +106,26 @@ describe("sam-layer build --template", () => {
     expect([statSync(zip).mtimeMs, statSync(copy).mtimeMs]).toEqual(before);
   });
 
+  it("--needed-tools: none when every layer's folder is reused; uv (the installer) for the Python layers of a fresh checkout", () => {
+    const hit = cli(["build", "--template", "template.yaml", "--needed-tools"], appDir);
+    expect(hit.status).toBe(0);
+    expect(hit.stdout).toBe("\n");
+    const fresh = join(root, "fresh-checkout");
+    cpSync(FIXTURE, fresh, { recursive: true });
+    const miss = cli(["build", "--template", "template.yaml", "--needed-tools", "--json"], fresh);
+    expect(miss.status).toBe(0);
+    const out = JSON.parse(miss.stdout) as { status: string; tools: string[]; layers: { idPath: string; restored: boolean }[] };
+    expect(out.status).toBe("tools-listed");
+    expect(out.tools).toEqual(["uv"]);
+    expect(out.layers.map((l) => [l.idPath, l.restored])).toEqual([
+      ["PyDeps", false],
+      ["NodeDeps", false],
+      ["Orders/InnerDeps", false],
+      ["Legacy/LegacyDeps", false],
+    ]);
+    expect(existsSync(join(fresh, ".sam-layer"))).toBe(false);
+  });
+
   it("gives sam build a template whose built layers it leaves alone (they stay the zips) and whose other layers it builds", () => {
     const env = { ...process.env, PATH: `${VENV_BIN}:${process.env.PATH}`, SAM_CLI_TELEMETRY: "0" };
     sh("sam", ["build", "--template", "template.sam-layer.yaml", "--build-dir", join(root, "sam-build")], appDir, env);
