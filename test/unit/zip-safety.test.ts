@@ -128,6 +128,15 @@ describe("bad input: one-line error naming the culprit, previous zip byte-identi
       expect(bytesOf(out).equals(good)).toBe(true);
       expect(tempFiles(work)).toEqual([]);
     }
+    // Past 4 MiB the files are read on worker threads (on a machine with 2+ cores): the same line.
+    mkdirSync(join(dir, "python/zz"));
+    for (let i = 0; i < 5; i++) writeFileSync(join(dir, `python/zz/fill${i}.txt`), "x".repeat(1 << 20));
+    spawnSync("chmod", ["-R", "a+rX", join(dir, "python/zz")]);
+    const r = zip(["zip", dir, "-o", out, "--level", "9"]);
+    expect(r.stderr).toBe("sam-layer: cannot read python/pkg/secret.py: permission denied\n");
+    expect(r.status).toBe(1);
+    expect(bytesOf(out).equals(good)).toBe(true);
+    expect(tempFiles(work)).toEqual([]);
   });
 
   it("reports a full disk (file size limit) as a write error and keeps the old zip", () => {
