@@ -41,6 +41,9 @@ export const BUILD_PARAMETERS = [
   "runtime",
   "architecture",
   "compile-bytecode",
+  "include",
+  "extras",
+  "installer",
   "cache-version",
   "include-branch-in-cache-key",
   "helper",
@@ -75,6 +78,17 @@ export function defineBuildParameters(list: ParameterList, helperVersion: string
   list.define("runtime", "enum", "python3.12", "Lambda runtime the layer is built for; wheels are chosen for it, not for the build machine.", RUNTIMES);
   list.define("architecture", "enum", "x86_64", "Lambda architecture the layer is built for (manylinux wheels for x86_64 or aarch64).", ARCHITECTURES);
   list.define("compile-bytecode", "boolean", false, "Precompile .pyc files reproducibly (faster cold starts). Needs python-version equal to the runtime's.");
+  list.define(
+    "include",
+    "string",
+    "",
+    "Folders of your own modules to copy into the layer, space-separated DIR[:DEST] (relative to app-dir; DEST inside python/ or nodejs/node_modules/). Part of the cache key.",
+  );
+  list.define("extras", "string", "", "Optional-dependency groups of a poetry or uv project to include, space-separated. Part of the cache key.");
+  list.define("installer", "enum", "uv", "Installs the wheels: uv (default; sdists, local packages, VCS) or pip (wheels only). The layer bytes are the same.", [
+    "uv",
+    "pip",
+  ]);
   list.define(
     "cache-version",
     "string",

@@ -8,6 +8,7 @@
 # from the checkout root, for persist_to_workspace.
 # Reads: PARAM_HELPER PARAM_APP_DIR PARAM_PKG_MANAGER PARAM_LOCKFILE PARAM_LAYER_DIR PARAM_OUTPUT
 #        PARAM_RUNTIME PARAM_ARCHITECTURE PARAM_COMPILE_BYTECODE PARAM_WRITE_KEY (optional)
+#        PARAM_INCLUDE PARAM_EXTRAS PARAM_INSTALLER (optional)
 #        PARAM_TEMPLATE (optional) PARAM_STAGE_DIR (optional)
 set -euo pipefail
 
@@ -29,9 +30,21 @@ else
   if [[ -n "${PARAM_LOCKFILE:-}" ]]; then
     args+=(--lockfile "$PARAM_LOCKFILE")
   fi
+  # space-separated lists; each item is one flag (DIR[:DEST] and extra names hold no spaces)
+  read -r -a includes <<<"${PARAM_INCLUDE:-}"
+  for item in ${includes[@]+"${includes[@]}"}; do
+    args+=(--include "$item")
+  done
+  read -r -a extras <<<"${PARAM_EXTRAS:-}"
+  for item in ${extras[@]+"${extras[@]}"}; do
+    args+=(--extras "$item")
+  done
 fi
 if [[ "${PARAM_COMPILE_BYTECODE:-false}" == "true" ]]; then
   args+=(--compile-bytecode)
+fi
+if [[ -n "${PARAM_INSTALLER:-}" ]]; then
+  args+=(--installer "$PARAM_INSTALLER")
 fi
 if [[ -n "${PARAM_WRITE_KEY:-}" ]]; then
   mkdir -p "$(dirname "$PARAM_WRITE_KEY")"

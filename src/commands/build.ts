@@ -17,6 +17,8 @@ interface BuildArgs {
   python: string;
   installer: Installer;
   "allow-native-sdist": boolean;
+  include?: string[];
+  extras?: string[];
   "write-key"?: string;
   "needed-tools": boolean;
   "max-unzipped-mb": number;
@@ -74,6 +76,16 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         default: false,
         describe: "keep a package compiled from its sdist (only when this machine is the target: architecture and Python version)",
       })
+      .option("include", {
+        type: "string",
+        array: true,
+        describe: "DIR[:DEST]: copy a folder of your own modules into python/DEST (nodejs/node_modules/DEST); repeatable; part of the key",
+      })
+      .option("extras", {
+        type: "string",
+        array: true,
+        describe: "optional-dependency group of a poetry or uv project to include; repeatable",
+      })
       .option("write-key", { type: "string", describe: "only write the cache key to this file and exit" })
       .option("needed-tools", {
         type: "boolean",
@@ -118,6 +130,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       python: a.python,
       installer: a.installer,
       allowNativeSdist: a["allow-native-sdist"],
+      include: a.include,
+      extras: a.extras,
       writeKey: a["write-key"],
       neededTools: a["needed-tools"],
       maxUnzippedMb: a["max-unzipped-mb"],

@@ -2,15 +2,17 @@
 // folder -> normalise -> checks on the fresh folder -> swap it in -> deterministic zip, with the
 // cache key that lets a restored layer skip the install. Nothing the user has (layer folder, zip,
 // <output>.key, <output>.stat.json) changes before every check has passed.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { UserError } from "../errors.js";
 import { walkLayer } from "../layer/walk.js";
 import { zipLayer, type ZipResult } from "../zip/layer-zip.js";
 import { checkBytecodePython, compileBytecode } from "./bytecode.js";
-import { detectManager, type ManagerName } from "./detect.js";
+import { detectManager, type Detected, type ManagerName } from "./detect.js";
+import { expandRequirementsFile, expandRequirementsText, lockedLocalPaths, render } from "./inputs.js";
+import { copyTree, treeDigest } from "./local-tree.js";
 import { checkLayerDir, discardFresh, makeFresh, swapIn } from "./fresh-dir.js";
 import { installedDistributions, installPackages, type Installer } from "./install.js";
 import { normalizeInstalled } from "./normalize.js";
@@ -31,6 +33,7 @@ import {
   RUNTIMES,
   type NodeTarget,
   type PythonTarget,
+  type Target,
 } from "./target.js";
 
 export interface BuildOptions {
@@ -50,6 +53,10 @@ export interface BuildOptions {
   installer?: Installer;
   /** keep wheels built from sdists with native code (only when this machine is the target) */
   allowNativeSdist?: boolean;
+  /** `DIR[:DEST]` folders copied into python/ (or nodejs/node_modules/); part of the key */
+  include?: string[];
+  /** optional-dependency groups of a poetry or uv project; part of the key */
+  extras?: string[];
   /** only write the cache key to this file (relative to the current folder) */
   writeKey?: string;
   /** only check the lock and list the tools the build would run (none when the restored layer is reused) */
@@ -110,12 +117,22 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   const runtime = o.runtime ?? (detected.language === "python" ? DEFAULT_PYTHON_RUNTIME : DEFAULT_NODE_RUNTIME);
   const target = resolveTarget(runtime, o.architecture);
   if (o.compileBytecode && target.language !== "python") throw compileForNode(runtime);
+  const layerDir = resolve(appDir, o.layerDir);
+  const output = resolve(appDir, o.output);
+  // What a build writes never counts as the content of a local package (`-e .` names the app folder).
+  const written = [layerDir, output, `${output}.key`, `${output}.stat.json`, `${join(dirname(layerDir), `.${basename(layerDir)}.`)}*`];
+  const includes = parseIncludes(o.include ?? [], appDir, target);
+  const extras = [...new Set(o.extras ?? [])].sort();
+  if (extras.length && detected.manager !== "poetry" && detected.manager !== "uv") {
+    throw new UserError(`--extras is for poetry.lock and uv.lock (optional dependencies); ${detected.manager} has none`, 2);
+  }
   const key = await buildKey({
     lockfile: detected.lockfile,
     runtime,
     architecture: target.architecture,
     pkgManager: detected.manager,
     compileBytecode: o.compileBytecode,
+    inputs: await keyInputs(detected, appDir, written, includes, extras),
   });
   const shownLock = relative(appDir, detected.lockfile) || detected.lockfile;
   const identity: Identity = { pkgManager: detected.manager, lockfile: shownLock, runtime, architecture: target.architecture, key };
@@ -125,8 +142,6 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
     return { status: "key-written", keyFile: o.writeKey, ...identity };
   }
 
-  const layerDir = resolve(appDir, o.layerDir);
-  const output = resolve(appDir, o.output);
   checkLayerDir(layerDir, o.layerDir, [
     { path: appDir, what: "app folder" },
     { path: detected.lockfile, what: "lockfile" },
@@ -137,7 +152,7 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   if (o.compileBytecode && target.language === "python") await checkBytecodePython(o.python, target);
 
   const warnings: string[] = [];
-  const ctx: LockContext = { lockfile: detected.lockfile, projectDir: detected.projectDir, shown: shownLock };
+  const ctx: LockContext = { lockfile: detected.lockfile, projectDir: detected.projectDir, shown: shownLock, extras };
   // Checked on a cache hit too: an edited manifest must fail the same way whether or not the CI
   // cache still holds the layer. From the files alone, so a hit needs no package manager (npm ci
   // checks its lock itself, so a hit skips that check); the tool's own check where it has one
@@ -159,7 +174,8 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
     try {
       // 1. install (Python: then normalise) into the fresh folder
       if (target.language === "nodejs") await installNode(ctx, target, fresh);
-      else if (manager) warnings.push(...(await installPython(o, manager, ctx, target, fresh)));
+      else if (manager) warnings.push(...(await installPython(o, manager, ctx, target, fresh, written)));
+      await copyIncludes(includes, fresh, written);
       // 2. checks on the fresh folder; any failure leaves everything as it was
       largest = await checkSize(fresh, o, warnings);
     } catch (err) {
@@ -187,6 +203,64 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   };
 }
 
+/** Everything besides the lockfile that decides the layer, as key lines; paths relative to the app folder. */
+async function keyInputs(detected: Detected, appDir: string, written: string[], includes: Include[], extras: string[]): Promise<string[]> {
+  const lines: string[] = [];
+  const rel = (p: string) => relative(appDir, p).split(sep).join("/") || ".";
+  let locals: string[] = [];
+  if (detected.manager === "pip") {
+    const expanded = await expandRequirementsFile(detected.lockfile, relative(process.cwd(), detected.lockfile) || detected.lockfile);
+    for (const file of expanded.included) lines.push(`requirements-file=${rel(file)}:${await treeDigest(file)}`);
+    locals = [...new Set(expanded.locals.map((l) => l.path))].sort();
+  } else if (detected.manager !== "npm") {
+    locals = await lockedLocalPaths(detected.manager, detected.lockfile, detected.projectDir);
+  }
+  for (const path of locals) lines.push(`local-package=${rel(path)}:${await treeDigest(path, written)}`);
+  for (const inc of includes) lines.push(`include=${inc.dest}:${await treeDigest(inc.src, written)}`);
+  if (extras.length) lines.push(`extras=${extras.join(",")}`);
+  return lines;
+}
+
+interface Include {
+  /** absolute folder */
+  src: string;
+  /** relative to the layer folder, e.g. python/shared */
+  dest: string;
+  /** as given, for messages */
+  shown: string;
+}
+
+/** `--include DIR[:DEST]`: DIR relative to the app folder, DEST inside python/ (or nodejs/node_modules/). */
+function parseIncludes(given: string[], appDir: string, target: Target): Include[] {
+  const base = target.language === "python" ? "python" : "nodejs/node_modules";
+  const seen = new Set<string>();
+  return given.map((shown) => {
+    const cut = shown.indexOf(":");
+    const dir = cut < 0 ? shown : shown.slice(0, cut);
+    const src = resolve(appDir, dir);
+    const destIn = cut < 0 ? basename(src) : shown.slice(cut + 1);
+    const parts = destIn.split("/").filter((p) => p && p !== ".");
+    if (!dir || parts.length === 0 || parts.includes("..") || destIn.startsWith("/")) {
+      throw new UserError(`--include ${shown}: give DIR or DIR:DEST, DEST a relative path inside ${base}/`, 2);
+    }
+    if (!existsSync(src) || !statSync(src).isDirectory()) throw new UserError(`--include ${shown}: not a folder: ${dir}`, 2);
+    const dest = `${base}/${parts.join("/")}`;
+    if (seen.has(dest)) throw new UserError(`--include ${shown}: ${dest} is named twice`, 2);
+    seen.add(dest);
+    return { src, dest, shown };
+  });
+}
+
+/** Copies the --include folders into the fresh layer; refuses to overwrite an installed package. */
+async function copyIncludes(includes: Include[], fresh: string, written: string[]): Promise<void> {
+  for (const inc of includes) {
+    const to = join(fresh, ...inc.dest.split("/"));
+    if (existsSync(to)) throw new UserError(`--include ${inc.shown}: ${inc.dest} is already in the layer (an installed package); choose another DEST`);
+    await mkdir(dirname(to), { recursive: true });
+    await copyTree(inc.src, to, written);
+  }
+}
+
 /** Lambda's unzipped limit on a layer folder: throws past it, adds a warning near it. */
 async function checkSize(dir: string, o: BuildOptions, warnings: string[]): Promise<PackageSize[]> {
   const entries = await walkLayer(dir, { includePycache: o.compileBytecode });
@@ -204,13 +278,34 @@ async function installNode(ctx: LockContext, target: NodeTarget, fresh: string):
   await npmInstall(ctx, target, nodejsDir);
 }
 
-async function installPython(o: BuildOptions, manager: PythonManager, ctx: LockContext, target: PythonTarget, fresh: string): Promise<string[]> {
-  const exported = await manager.exportRequirements(ctx);
+async function installPython(
+  o: BuildOptions,
+  manager: PythonManager,
+  ctx: LockContext,
+  target: PythonTarget,
+  fresh: string,
+  written: string[],
+): Promise<string[]> {
+  const expanded =
+    manager.name === "pip"
+      ? await expandRequirementsFile(ctx.lockfile, ctx.shown)
+      : await expandRequirementsText(await manager.exportRequirements(ctx), ctx.projectDir, ctx.shown);
   const work = await mkdtemp(join(tmpdir(), "sam-layer-build-"));
   try {
+    // Local packages are built from clean copies: never from a stale build/ in the user's tree, and
+    // each build's copy is a new path, so no installer cache can hand back an old wheel.
+    const copies: string[] = [];
+    for (const [i, local] of expanded.locals.entries()) {
+      const copy = join(work, "local", String(i), basename(local.path));
+      await copyTree(local.path, copy, written);
+      copies.push(copy);
+    }
     const exportedFile = join(work, "exported.txt");
+    const constraintsFile = join(work, "constraints.txt");
     const requirementsFile = join(work, "requirements.txt");
-    await writeFile(exportedFile, exported);
+    const constraints = expanded.constraints.length ? `-c ${constraintsFile}\n` : "";
+    if (constraints) await writeFile(constraintsFile, render(expanded.constraints, expanded.locals, copies));
+    await writeFile(exportedFile, constraints + render(expanded.lines, expanded.locals, copies));
     const reqs = await filterForTarget(o.python, exportedFile, requirementsFile, target.markerEnv, ctx.shown);
     const warnings: string[] = [];
     if (reqs.dropped.length) o.log(`skipped for ${target.runtime} ${target.architecture} by their markers: ${reqs.dropped.join(", ")}`);

@@ -11,12 +11,21 @@ export interface KeyInputs {
   architecture: string;
   pkgManager: string;
   compileBytecode: boolean;
+  /** included requirements files, local packages' and --include folders' digests, extras */
+  inputs: string[];
 }
 
 export function buildKey(k: KeyInputs): Promise<string> {
   return computeKey(
     [k.lockfile],
-    [`runtime=${k.runtime}`, `architecture=${k.architecture}`, `pkg-manager=${k.pkgManager}`, `compile-bytecode=${k.compileBytecode}`, `sam-layer=${VERSION}`],
+    [
+      `runtime=${k.runtime}`,
+      `architecture=${k.architecture}`,
+      `pkg-manager=${k.pkgManager}`,
+      `compile-bytecode=${k.compileBytecode}`,
+      `sam-layer=${VERSION}`,
+      ...k.inputs,
+    ],
   );
 }
 

@@ -16,7 +16,7 @@ import { posix } from "node:path";
 import { join } from "node:path";
 import { fsFailure } from "../layer/fs-error.js";
 
-const INSTALLER_FILES = ["INSTALLER", "REQUESTED", "direct_url.json", "uv_build.json"];
+const INSTALLER_FILES = ["INSTALLER", "REQUESTED", "direct_url.json", "uv_build.json", "uv_cache.json"];
 const TOP_LEVEL = ["bin", ".lock"];
 
 export async function normalizeInstalled(pythonDir: string): Promise<void> {

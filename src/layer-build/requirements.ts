@@ -23,9 +23,11 @@ export interface FilteredRequirements {
 const SCRIPT = String.raw`
 import json, re, sys
 try:
+    from pip._vendor.packaging.markers import Marker
     from pip._vendor.packaging.requirements import Requirement
     from pip._vendor.packaging.utils import canonicalize_name
 except ImportError:
+    from packaging.markers import Marker
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 src, dst, env = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -50,11 +52,30 @@ for number, line in enumerate(lines, 1):
         continue
     m = re.search(r"\s--?[A-Za-z]", s)
     text, opts = (s[: m.start()], s[m.start():].strip()) if m else (s, "")
+    if text.startswith("/"):
+        # a local package by its absolute path (no name known): pip's "path ; marker" form
+        path, _, marker = text.partition(";")
+        if marker.strip() and not Marker(marker.strip()).evaluate(env):
+            dropped.append(path.strip())
+            continue
+        kept.append({"name": "", "spec": path.strip(), "pinned": True})
+        out.append((path.strip() + " " + opts).strip())
+        continue
     try:
         req = Requirement(text)
     except Exception as e:
-        print(json.dumps({"error": "line %d: %s: %s" % (number, text, e)}))
-        sys.exit(3)
+        # old vendored packaging refuses some direct URLs the installers take (git+file:///...)
+        u = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*@\s*(\S+)(?:\s*;\s*(.+))?$", text.strip())
+        if not u:
+            print(json.dumps({"error": "line %d: %s: %s" % (number, text, e)}))
+            sys.exit(3)
+        spec = text.split(" ;", 1)[0].strip() if u.group(4) else text.strip()
+        if u.group(4) and not Marker(u.group(4)).evaluate(env):
+            dropped.append(spec)
+            continue
+        kept.append({"name": canonicalize_name(u.group(1)), "spec": spec, "pinned": True})
+        out.append((spec + " " + opts).strip())
+        continue
     spec = text.split(";", 1)[0].strip() if req.marker is not None else text.strip()
     if req.marker is not None and not req.marker.evaluate(env):
         dropped.append(spec)

@@ -10,6 +10,8 @@ export interface LockContext {
   projectDir: string;
   /** the lockfile as the user named it, for messages */
   shown: string;
+  /** optional-dependency groups to include (poetry --extras, uv --extra) */
+  extras: string[];
 }
 
 export interface PythonManager {

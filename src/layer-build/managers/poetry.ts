@@ -25,7 +25,9 @@ export const poetryManager: PythonManager = {
   name: "poetry",
   lockCurrent: poetryLockCurrent,
   async exportRequirements(ctx) {
-    const run = await poetry(ctx, ["export", "--format", "requirements.txt"]);
+    // poetry writes --index-url/--extra-index-url for the sources the lock uses; --with-credentials
+    // adds their configured credentials (the export goes to a private temporary file, never output)
+    const run = await poetry(ctx, ["export", "--format", "requirements.txt", "--with-credentials", ...ctx.extras.flatMap((e) => ["--extras", e])]);
     debugOutput(run);
     if (run.code === 0) return run.stdout;
     if (/command "?export"? (is not defined|does not exist)/i.test(run.stdout + run.stderr)) {
@@ -34,6 +36,8 @@ export const poetryManager: PythonManager = {
       );
     }
     if (outOfDate(run)) throw new UserError(`${ctx.shown} is out of date with its pyproject.toml; run \`poetry lock\` and commit it`);
+    const extra = /Extra \[([^\]]+)\] is not specified|extras? (?:are|is) not (?:defined|specified)[^:]*: (.+)/i.exec(run.stdout + run.stderr);
+    if (extra) throw new UserError(`--extras ${extra[1] ?? extra[2]} is not an extra of ${ctx.shown}'s pyproject.toml`);
     throw new UserError(`poetry export failed for ${ctx.shown}: ${firstErrorLine(run)}`);
   },
 };

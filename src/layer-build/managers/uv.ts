@@ -30,7 +30,19 @@ export const uvManager: PythonManager = {
     throw new UserError(`uv lock --check failed for ${ctx.shown}: ${firstErrorLine(online)}`);
   },
   async exportRequirements(ctx) {
-    const run = await uv(ctx, ["export", "--frozen", "--no-dev", "--no-emit-project", "--format", "requirements-txt", "--no-header", "--no-annotate"]);
+    // --emit-index-url: the index uv locked against ([[tool.uv.index]], UV_INDEX_URL) is the one installed from
+    const run = await uv(ctx, [
+      "export",
+      "--frozen",
+      "--no-dev",
+      "--no-emit-project",
+      "--emit-index-url",
+      ...ctx.extras.flatMap((e) => ["--extra", e]),
+      "--format",
+      "requirements-txt",
+      "--no-header",
+      "--no-annotate",
+    ]);
     debugOutput(run);
     if (run.code !== 0) throw new UserError(`uv export failed for ${ctx.shown}: ${firstErrorLine(run)}`);
     return run.stdout;
