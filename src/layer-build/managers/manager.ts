@@ -11,7 +11,7 @@ export interface LockContext {
   /** the lockfile as the user named it, for messages */
   shown: string;
   /** optional-dependency groups to include (poetry --extras, uv --extra) */
-  extras: string[];
+  extras?: string[];
 }
 
 export interface PythonManager {

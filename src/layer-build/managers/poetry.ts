@@ -27,7 +27,7 @@ export const poetryManager: PythonManager = {
   async exportRequirements(ctx) {
     // poetry writes --index-url/--extra-index-url for the sources the lock uses; --with-credentials
     // adds their configured credentials (the export goes to a private temporary file, never output)
-    const run = await poetry(ctx, ["export", "--format", "requirements.txt", "--with-credentials", ...ctx.extras.flatMap((e) => ["--extras", e])]);
+    const run = await poetry(ctx, ["export", "--format", "requirements.txt", "--with-credentials", ...(ctx.extras ?? []).flatMap((e) => ["--extras", e])]);
     debugOutput(run);
     if (run.code === 0) return run.stdout;
     if (/command "?export"? (is not defined|does not exist)/i.test(run.stdout + run.stderr)) {

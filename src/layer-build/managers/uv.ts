@@ -37,7 +37,7 @@ export const uvManager: PythonManager = {
       "--no-dev",
       "--no-emit-project",
       "--emit-index-url",
-      ...ctx.extras.flatMap((e) => ["--extra", e]),
+      ...(ctx.extras ?? []).flatMap((e) => ["--extra", e]),
       "--format",
       "requirements-txt",
       "--no-header",
