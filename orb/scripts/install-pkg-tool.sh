@@ -10,6 +10,7 @@
 # need, the same way: nothing for the layers whose restored folder is reused.
 # Reads: PARAM_HELPER PARAM_APP_DIR PARAM_PKG_MANAGER PARAM_LOCKFILE PARAM_LAYER_DIR PARAM_OUTPUT
 #        PARAM_RUNTIME PARAM_ARCHITECTURE PARAM_COMPILE_BYTECODE PARAM_TEMPLATE (optional)
+#        PARAM_INCLUDE PARAM_EXTRAS PARAM_INSTALLER (optional: they are in the key, so in the hit)
 set -euo pipefail
 
 PIPENV_VERSION=2026.10.3
@@ -36,9 +37,20 @@ else
   if [[ -n "${PARAM_LOCKFILE:-}" ]]; then
     args+=(--lockfile "$PARAM_LOCKFILE")
   fi
+  read -r -a includes <<<"${PARAM_INCLUDE:-}"
+  for item in ${includes[@]+"${includes[@]}"}; do
+    args+=(--include "$item")
+  done
+  read -r -a extras <<<"${PARAM_EXTRAS:-}"
+  for item in ${extras[@]+"${extras[@]}"}; do
+    args+=(--extras "$item")
+  done
 fi
 if [[ "${PARAM_COMPILE_BYTECODE:-false}" == "true" ]]; then
   args+=(--compile-bytecode)
+fi
+if [[ -n "${PARAM_INSTALLER:-}" ]]; then
+  args+=(--installer "$PARAM_INSTALLER")
 fi
 # An assignment, so a failing helper (a stale lock) fails the step.
 needed=$("${helper[@]}" "${args[@]}")
