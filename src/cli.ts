@@ -11,6 +11,7 @@ import { buildCommand } from "./commands/build.js";
 import { planCommand } from "./commands/plan.js";
 import { stackStateCommand } from "./commands/stack-state.js";
 import { buildToolsCommand } from "./commands/build-tools.js";
+import { checkCommand } from "./commands/check.js";
 
 function reportAndExit(err: unknown): never {
   if (err instanceof UserError) {
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(planCommand)
     .command(stackStateCommand)
     .command(buildToolsCommand)
+    .command(checkCommand)
     .demandCommand(1, "Name a command; see --help.")
     .strict()
     .version(VERSION)

@@ -44,6 +44,8 @@ export const BUILD_PARAMETERS = [
   "include",
   "extras",
   "installer",
+  "import-check",
+  "skip-imports",
   "cache-version",
   "include-branch-in-cache-key",
   "helper",
@@ -89,6 +91,20 @@ export function defineBuildParameters(list: ParameterList, helperVersion: string
     "uv",
     "pip",
   ]);
+  list.define(
+    "import-check",
+    "boolean",
+    true,
+    "After an install, import every top-level module of the layer on an interpreter of the runtime (python3.X or node " +
+      "of its major version, on the image) before the layer is replaced; a module that fails stops the build. " +
+      "Skipped, with a line saying why, when the image has no such interpreter.",
+  );
+  list.define(
+    "skip-imports",
+    "string",
+    "",
+    "Space-separated modules (Node.js: packages) the import check leaves out, e.g. ones that need Lambda's environment or the network at import time.",
+  );
   list.define(
     "cache-version",
     "string",

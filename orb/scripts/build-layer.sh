@@ -8,7 +8,8 @@
 # from the checkout root, for persist_to_workspace.
 # Reads: PARAM_HELPER PARAM_APP_DIR PARAM_PKG_MANAGER PARAM_LOCKFILE PARAM_LAYER_DIR PARAM_OUTPUT
 #        PARAM_RUNTIME PARAM_ARCHITECTURE PARAM_COMPILE_BYTECODE PARAM_WRITE_KEY (optional)
-#        PARAM_INCLUDE PARAM_EXTRAS PARAM_INSTALLER (optional)
+#        PARAM_INCLUDE PARAM_EXTRAS PARAM_INSTALLER (optional) PARAM_IMPORT_CHECK (default true)
+#        PARAM_SKIP_IMPORTS (space-separated module names)
 #        PARAM_TEMPLATE (optional) PARAM_STAGE_DIR (optional)
 set -euo pipefail
 
@@ -46,6 +47,13 @@ fi
 if [[ -n "${PARAM_INSTALLER:-}" ]]; then
   args+=(--installer "$PARAM_INSTALLER")
 fi
+if [[ "${PARAM_IMPORT_CHECK:-true}" == "false" ]]; then
+  args+=(--no-import-check)
+fi
+read -r -a skip_imports <<<"${PARAM_SKIP_IMPORTS:-}"
+for module in "${skip_imports[@]}"; do
+  args+=(--skip-import "$module")
+done
 if [[ -n "${PARAM_WRITE_KEY:-}" ]]; then
   mkdir -p "$(dirname "$PARAM_WRITE_KEY")"
   args+=(--write-key "$PARAM_WRITE_KEY")

@@ -19,6 +19,8 @@ interface BuildArgs {
   "allow-native-sdist": boolean;
   include?: string[];
   extras?: string[];
+  "import-check": boolean;
+  "skip-import": string[];
   "write-key"?: string;
   "needed-tools": boolean;
   "max-unzipped-mb": number;
@@ -86,6 +88,17 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         array: true,
         describe: "optional-dependency group of a poetry or uv project to include; repeatable",
       })
+      .option("import-check", {
+        type: "boolean",
+        default: true,
+        describe: "after an install, import every top-level module on the runtime's interpreter before the layer is replaced (--no-import-check: don't)",
+      })
+      .option("skip-import", {
+        type: "string",
+        array: true,
+        default: [] as string[],
+        describe: "a module the import check leaves out (e.g. one that needs Lambda's environment at import time); repeatable",
+      })
       .option("write-key", { type: "string", describe: "only write the cache key to this file and exit" })
       .option("needed-tools", {
         type: "boolean",
@@ -132,6 +145,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       allowNativeSdist: a["allow-native-sdist"],
       include: a.include,
       extras: a.extras,
+      importCheck: a["import-check"],
+      skipImports: a["skip-import"],
       writeKey: a["write-key"],
       neededTools: a["needed-tools"],
       maxUnzippedMb: a["max-unzipped-mb"],

@@ -9,6 +9,8 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { UserError } from "../errors.js";
 import { walkLayer } from "../layer/walk.js";
 import { zipLayer, type ZipResult } from "../zip/layer-zip.js";
+import { checkImports, type ImportCheckResult } from "../check/imports.js";
+import { formatCheck } from "../check/format.js";
 import { checkBytecodePython, compileBytecode } from "./bytecode.js";
 import { detectManager, type Detected, type ManagerName } from "./detect.js";
 import { expandRequirementsFile, expandRequirementsText, lockedLocalPaths, render } from "./inputs.js";
@@ -57,6 +59,10 @@ export interface BuildOptions {
   include?: string[];
   /** optional-dependency groups of a poetry or uv project; part of the key */
   extras?: string[];
+  /** import every top-level module of the fresh install on the runtime's interpreter (default true) */
+  importCheck?: boolean;
+  /** modules (packages, for Node.js) the import check leaves out */
+  skipImports?: string[];
   /** only write the cache key to this file (relative to the current folder) */
   writeKey?: string;
   /** only check the lock and list the tools the build would run (none when the restored layer is reused) */
@@ -84,6 +90,8 @@ export interface Built extends Identity, Omit<ZipResult, "status"> {
   installer: Installer;
   compileBytecode: boolean;
   skippedInstall: boolean;
+  /** absent when the install was skipped (a restored layer: checked when it was built) or the check was off */
+  importCheck?: ImportCheckResult;
   largest: PackageSize[];
   limits: { unzippedMb: number; zippedMb: number };
   warnings: string[];
@@ -166,6 +174,7 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   }
   if (manager?.checkLockWithTool && (lock === "undecided" || !restored)) await manager.checkLockWithTool(ctx);
   let largest: PackageSize[];
+  let importCheck: ImportCheckResult | undefined;
   if (restored) {
     o.log(RESTORED_MESSAGE);
     largest = await checkSize(layerDir, o, warnings);
@@ -178,6 +187,11 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
       await copyIncludes(includes, fresh, written);
       // 2. checks on the fresh folder; any failure leaves everything as it was
       largest = await checkSize(fresh, o, warnings);
+      // the layer must import on its runtime (test/check, README "Does the layer import?")
+      if (o.importCheck !== false) {
+        importCheck = await checkImports({ layerDir: fresh, runtime, architecture: target.architecture, skip: o.skipImports ?? [] });
+        o.log(formatCheck(importCheck));
+      }
     } catch (err) {
       await discardFresh(fresh);
       throw err;
@@ -197,6 +211,7 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
     installer: o.installer ?? "uv",
     compileBytecode: o.compileBytecode,
     skippedInstall: restored,
+    ...(importCheck ? { importCheck } : {}),
     largest,
     limits: { unzippedMb: o.maxUnzippedMb, zippedMb: ZIPPED_LIMIT_MB },
     warnings,

@@ -159,6 +159,8 @@ describe("the orb's components", () => {
         "include",
         "extras",
         "installer",
+        "import-check",
+        "skip-imports",
         "cache-version",
         "include-branch-in-cache-key",
         "persist-to-workspace",
@@ -176,6 +178,7 @@ describe("the orb's components", () => {
     expect(defs.runtime?.enum).toEqual(expect.arrayContaining(["python3.9", "python3.12", "nodejs18.x", "nodejs20.x"]));
     expect([defs["compile-bytecode"]?.default, defs["include-branch-in-cache-key"]?.default]).toEqual([false, false]);
     expect(defs["persist-to-workspace"]?.default).toBe(true);
+    expect([defs["import-check"]?.default, defs["skip-imports"]?.default]).toEqual([true, ""]);
   });
 
   it("deploy-sam has the parameters issues 3 and 10 list, with stack-name required", () => {

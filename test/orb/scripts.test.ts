@@ -100,7 +100,7 @@ describe("build-layer.sh", () => {
     PARAM_LOCKFILE: "",
   };
 
-  it("hands every parameter to `sam-layer build` as its option; lockfile, bytecode and write-key only when set", async () => {
+  it("hands every parameter to `sam-layer build` as its option; lockfile, bytecode, import check, skips and write-key only when set", async () => {
     const dir = await mkdtemp(join(work, "record-"));
     const helper = await recordingHelper(dir);
     await runScript("build-layer.sh", { ...process.env, ...params, PARAM_HELPER: helper.command }, { cwd: dir });
@@ -111,6 +111,8 @@ describe("build-layer.sh", () => {
         ...params,
         PARAM_LOCKFILE: "requirements/lambda.txt",
         PARAM_COMPILE_BYTECODE: "true",
+        PARAM_IMPORT_CHECK: "false",
+        PARAM_SKIP_IMPORTS: "psycopg2  settings",
         PARAM_WRITE_KEY: join(dir, "keys/cache-key"),
         PARAM_HELPER: helper.command,
       },
@@ -133,7 +135,19 @@ describe("build-layer.sh", () => {
     ];
     expect((await helper.calls()).map((call) => call.args)).toEqual([
       base,
-      [...base, "--lockfile", "requirements/lambda.txt", "--compile-bytecode", "--write-key", join(dir, "keys/cache-key")],
+      [
+        ...base,
+        "--lockfile",
+        "requirements/lambda.txt",
+        "--compile-bytecode",
+        "--no-import-check",
+        "--skip-import",
+        "psycopg2",
+        "--skip-import",
+        "settings",
+        "--write-key",
+        join(dir, "keys/cache-key"),
+      ],
     ]);
     // The key file's folder is made for the helper.
     expect(existsSync(join(dir, "keys"))).toBe(true);

@@ -41,6 +41,8 @@ export function buildLayerEnv(build: LayerBuild): Record<string, string> {
       runtime: build.runtime ?? "python3.12",
       architecture: build.architecture ?? "x86_64",
       compile_bytecode: "false",
+      import_check: "true",
+      skip_imports: "",
       ...(build.writeKey ? { write_key: build.writeKey } : {}),
     }),
   };
