@@ -180,6 +180,8 @@ async function buildTemplateCommand(a: BuildArgs, say: (line: string) => void): 
     outputTemplate: a["output-template"],
     compileBytecode: a["compile-bytecode"],
     python: a.python,
+    importCheck: a["import-check"],
+    skipImports: a["skip-import"],
     maxUnzippedMb: a["max-unzipped-mb"],
     writeKey: a["write-key"],
     neededTools: a["needed-tools"],

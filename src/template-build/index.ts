@@ -28,6 +28,9 @@ export interface TemplateBuildOptions {
   outputTemplate?: string;
   compileBytecode: boolean;
   python: string;
+  /** the import check on each freshly installed layer (default true) and the modules it leaves out */
+  importCheck?: boolean;
+  skipImports?: string[];
   maxUnzippedMb: number;
   /** only write one key over every buildable layer's cache key to this file */
   writeKey?: string;
@@ -148,6 +151,8 @@ export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBu
     architecture: l.architecture!,
     compileBytecode: o.compileBytecode && runtimeLanguage(l.runtime!) === "python",
     python: o.python,
+    importCheck: o.importCheck,
+    skipImports: o.skipImports,
     maxUnzippedMb: o.maxUnzippedMb,
     log: (line: string) => o.log(`${l.idPath}: ${line}`),
   });
