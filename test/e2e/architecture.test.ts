@@ -1,6 +1,9 @@
 // Step 7 of the layer scenarios: the same lock built for arm64 installs aarch64 wheels (checked in
 // the wheel's own WHEEL tags and the ELF header of its compiled module) and gives a different
 // layer from x86_64. The build runs through the orb's build script, as the build-layer job does.
+// No function is deployed here, so the runner has nothing to run; the build's import check is what
+// runs the layer: it imports on x86_64, and the arm64 layer's aarch64 extension is said to be
+// beyond this machine rather than passed silently.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +20,7 @@ interface ArchLayer {
   entries: string[];
   wheelTags: string[];
   extension: string;
+  buildOutput: string;
 }
 
 describe("7. one lock, two architectures: arm64 gets aarch64 wheels and its own layer", () => {
@@ -26,7 +30,7 @@ describe("7. one lock, two architectures: arm64 gets aarch64 wheels and its own 
 
   async function build(architecture: "x86_64" | "arm64"): Promise<ArchLayer> {
     const output = `layer-${architecture}.zip`;
-    await buildLayer({ appDir: app, architecture, layerDir: `layer-${architecture}`, output }, env);
+    const built = await buildLayer({ appDir: app, architecture, layerDir: `layer-${architecture}`, output }, env);
     const zip = join(app, output);
     const entries = zipEntries(zip);
     const wheel = entries.find((e) => /^python\/markupsafe-[^/]+\.dist-info\/WHEEL$/.test(e));
@@ -37,7 +41,7 @@ describe("7. one lock, two architectures: arm64 gets aarch64 wheels and its own 
       .split("\n")
       .filter((line) => line.startsWith("Tag: "))
       .map((line) => line.slice(5).trim());
-    return { zip, entries, wheelTags, extension };
+    return { zip, entries, wheelTags, extension, buildOutput: built.stdout };
   }
 
   beforeAll(async () => {
@@ -67,6 +71,11 @@ describe("7. one lock, two architectures: arm64 gets aarch64 wheels and its own 
     for (const tag of arm.wheelTags) expect(tag).toMatch(/^cp312-cp312-manylinux.*_aarch64$/);
     expect(arm.extension).toMatch(/aarch64-linux-gnu\.so$/);
     expect(elfMachine(zipMember(arm.zip, arm.extension))).toBe("aarch64");
+  });
+
+  it.runIf(process.arch === "x64")("the import check runs the x86_64 layer on python3.12 and says why it cannot run the arm64 one here", () => {
+    expect(layers.x86_64!.buildOutput).toMatch(/^import check: \d+ modules of 7 distributions import on python3\.12 /m);
+    expect(layers.arm64!.buildOutput).toContain("import check skipped: an arm64 layer with 1 native extension cannot load on this x86_64 interpreter");
   });
 
   it("the two layers differ (other S3 key) while the pure-Python files are the same bytes", async () => {

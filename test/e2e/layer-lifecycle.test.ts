@@ -2,7 +2,11 @@
 // dependencies change. The classic app goes through six CI runs against a local AWS endpoint
 // (patched moto), once with the sam-layer orb's scripts and once with the classic recipe, each on
 // its own stack and layer; every assertion reads the real state back from the endpoint (layer
-// versions, each function's layer ARNs and code hash). The steps share their stacks, in order.
+// versions, each function's layer ARNs and code hash), and after every deploy both functions of both
+// stacks are run with the layer they were deployed with (test/support/lambda-runner.ts: code and
+// layers downloaded back from the endpoint, the handler called on python3.12, the template's
+// runtime) and must answer 200 with the requests version of that step's lock. The steps share
+// their stacks, in order.
 import { appendFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +14,7 @@ import { aws, layerVersionSha256, listLayerVersions, stackFunctions, versionOf, 
 import { copyExampleApp, scratchDir, useLockFixture } from "../support/app-copy.js";
 import { startMoto, type MotoServer } from "../support/moto.js";
 import { ClassicPipeline, renameLayer, SamLayerPipeline, type StepResult } from "../support/pipelines.js";
+import { invokeFunction } from "../support/lambda-runner.js";
 import { REPO, run } from "../support/run.js";
 import { sha256Base64, zipEntries } from "../support/zip-facts.js";
 
@@ -17,6 +22,9 @@ const BUCKET = "classic-app-artifacts";
 // `sam-layer plan` says, per layer: "<LogicalId>: unchanged: ..." or "<LogicalId>: changed: ...".
 const UNCHANGED = /SharedLibsLayer: unchanged\b/;
 const CHANGED = /SharedLibsLayer: changed\b/;
+// requests in examples/classic-app's lock, and after step 4's bump (test/e2e/fixtures).
+const FIRST_REQUESTS = "2.31.0";
+const BUMPED_REQUESTS = "2.32.3";
 
 interface LedgerRow {
   step: string;
@@ -24,7 +32,8 @@ interface LedgerRow {
   classic: Pick<StepResult, "md5" | "newVersions">;
 }
 
-describe("classic app, six CI runs: a new layer version only when dependencies change", () => {
+// Each step is two whole CI runs plus four function runs: room beyond the default per-test timeout.
+describe("classic app, six CI runs: a new layer version only when dependencies change", { timeout: 600_000 }, () => {
   let moto: MotoServer;
   let work: string;
   let samLayer: SamLayerPipeline;
@@ -58,6 +67,22 @@ describe("classic app, six CI runs: a new layer version only when dependencies c
       for (const arn of f.layerArns) expect(arn).toContain(`:layer:${pipeline.layerName}:`);
       return f.layerArns.map(versionOf);
     });
+  }
+
+  /**
+   * Runs both functions of both stacks as Lambda would; each must answer 200 with the requests
+   * version it finds in its layer (the handlers put requests.__version__ in the body).
+   */
+  async function expectFunctionsAnswer(requestsVersion: string): Promise<void> {
+    const deployed = [...(await functions(samLayer)), ...(await functions(classic))];
+    const answers = await Promise.all(deployed.map((f) => invokeFunction(moto.env, f.name, { source: "layer-lifecycle" })));
+    for (const [i, answer] of answers.entries()) {
+      const name = deployed[i]!.name;
+      expect(answer.functionError, `${name}: ${JSON.stringify(answer.response)}`).toBeUndefined();
+      const response = answer.response as { statusCode: number; body: string };
+      expect(response.statusCode, name).toBe(200);
+      expect(JSON.parse(response.body), name).toMatchObject({ requests: requestsVersion });
+    }
   }
 
   async function versionNumbers(pipeline: SamLayerPipeline | ClassicPipeline): Promise<number[]> {
@@ -106,6 +131,7 @@ describe("classic app, six CI runs: a new layer version only when dependencies c
     expect(await functionLayerVersions(samLayer)).toEqual([[1], [1]]);
     expect(await versionNumbers(classic)).toEqual([1]);
     expect(await functionLayerVersions(classic)).toEqual([[1], [1]]);
+    await expectFunctionsAnswer(FIRST_REQUESTS);
   });
 
   it("2. a code-only change, cache kept: function code changes, the layer stays version 1", async () => {
@@ -128,6 +154,7 @@ describe("classic app, six CI runs: a new layer version only when dependencies c
     expect(c.cacheHit).toBe(true);
     expect(c.md5).toBe(steps[1]!.classic.md5);
     expect(c.newVersions).toBe(0);
+    await expectFunctionsAnswer(FIRST_REQUESTS);
   });
 
   it("3. cache miss, fresh pip install: sam-layer keeps version 1 and its MD5; the classic recipe publishes a new version", async () => {
@@ -150,11 +177,12 @@ describe("classic app, six CI runs: a new layer version only when dependencies c
     expect(c.newVersions).toBe(1);
     expect(await versionNumbers(classic)).toEqual([1, 2]);
     expect(await functionLayerVersions(classic)).toEqual([[2], [2]]);
+    await expectFunctionsAnswer(FIRST_REQUESTS);
   });
 
-  it("4. requests 2.20.0 -> 2.21.0: plan says changed, version 2 is published, both functions on :2", async () => {
-    await onBothApps((app) => useLockFixture(app, "requests-2.21.0"));
-    const { samLayer: s, classic: c } = await runBoth(4, "4. requests 2.20.0 -> 2.21.0");
+  it(`4. requests ${FIRST_REQUESTS} -> ${BUMPED_REQUESTS}: plan says changed, version 2 is published, both functions on :2 and answer with the new requests`, async () => {
+    await onBothApps((app) => useLockFixture(app, `requests-${BUMPED_REQUESTS}`));
+    const { samLayer: s, classic: c } = await runBoth(4, `4. requests ${FIRST_REQUESTS} -> ${BUMPED_REQUESTS}`);
 
     expect(s.md5).not.toBe(steps[3]!.samLayer.md5);
     expect(s.s3KeyBy).toEqual({ sam: s.md5, awscli: s.md5 });
@@ -166,14 +194,14 @@ describe("classic app, six CI runs: a new layer version only when dependencies c
     const diff = await run("node", [resolve(REPO, "dist/sam-layer.mjs"), "diff", steps[3]!.samLayer.zip, s.zip], {
       okCodes: [1],
     });
-    expect(diff.stdout).toContain("requests 2.20.0 -> 2.21.0");
-    expect(diff.stdout).toContain("idna 2.7 -> 2.8");
+    expect(diff.stdout).toContain(`requests ${FIRST_REQUESTS} -> ${BUMPED_REQUESTS}`);
 
     expect(c.newVersions).toBe(1);
+    await expectFunctionsAnswer(BUMPED_REQUESTS);
   });
 
   it("5. a dependency removed (PySocks): a new version, and its files are gone from the zip", async () => {
-    await onBothApps((app) => useLockFixture(app, "requests-2.21.0-no-socks"));
+    await onBothApps((app) => useLockFixture(app, `requests-${BUMPED_REQUESTS}-no-socks`));
     const { samLayer: s, classic: c } = await runBoth(5, "5. PySocks removed");
 
     const socks = (entries: string[]) => entries.filter((e) => /^python\/(socks\.py|sockshandler\.py|PySocks-)/.test(e));
@@ -187,6 +215,7 @@ describe("classic app, six CI runs: a new layer version only when dependencies c
 
     expect(socks(zipEntries(c.zip))).toEqual([]);
     expect(c.newVersions).toBe(1);
+    await expectFunctionsAnswer(BUMPED_REQUESTS);
   });
 
   it("6. rollback to step 4's packaged template: both functions back on step 4's layer bytes; the old version was retained", async () => {
@@ -210,6 +239,7 @@ describe("classic app, six CI runs: a new layer version only when dependencies c
     expect(await functionLayerVersions(samLayer)).toEqual([[4], [4]]);
 
     expect(c.newVersions).toBe(1);
+    await expectFunctionsAnswer(BUMPED_REQUESTS);
   });
 });
 

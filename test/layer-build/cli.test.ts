@@ -22,6 +22,8 @@ describe("sam-layer build (CLI)", () => {
     expect(lines).toEqual([
       "pip: requirements.txt -> layer/python for python3.12 x86_64 (glibc 2.34)",
       "installing 1 package with uv",
+      // The import check ran on the fresh install (python3.12 on PATH, as .ci/run arranges).
+      expect.stringMatching(/^import check: 1 module of 1 distribution import on python3\.12 \(.+\)$/),
       expect.stringMatching(/^layer\.zip: created, \d+ entries$/),
       expect.stringMatching(/^md5 [0-9a-f]{32} \(the S3 key\), sha256 \S+= \(CodeSha256\)$/),
       expect.stringMatching(/^size: 0\.0 MB unzipped \(0% of 250 MB\), 0\.0 MB zipped \(0% of 50 MB\)$/),

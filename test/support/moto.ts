@@ -47,7 +47,7 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
-export async function startMoto({ stock = false, timeoutMs = 30_000 }: StartOptions = {}): Promise<MotoServer> {
+export async function startMoto({ stock = false, timeoutMs = 90_000 }: StartOptions = {}): Promise<MotoServer> {
   const launcher = [resolve(REPO, "test/support/moto-launcher.py"), ...(stock ? ["--stock"] : [])];
   const child = spawn(resolve(VENV_BIN, "python"), launcher, {
     env: { ...process.env, AWS_DEFAULT_REGION: REGION },

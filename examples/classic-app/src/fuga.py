@@ -9,6 +9,10 @@ def handler(event, context):
         "statusCode": 200,
         "headers": {"Content-Type": "application/json"},
         "body": json.dumps(
-            {"function": "fuga", "userAgent": requests.utils.default_user_agent()}
+            {
+                "function": "fuga",
+                "requests": requests.__version__,
+                "userAgent": requests.utils.default_user_agent(),
+            }
         ),
     }
