@@ -141,8 +141,15 @@ function appPath(parameter: string, suffix = ""): string {
 // Only the cache steps read these; every other build parameter reaches build-layer.sh.
 const CACHE_ONLY: ReadonlySet<string> = new Set(["cache-version", "include-branch-in-cache-key"]);
 
+// Only the build step reads these: which tools a build needs does not depend on them.
+const IMPORT_CHECK_ONLY: ReadonlySet<string> = new Set(["import-check", "skip-imports"]);
+
 function buildEnv(): Record<string, string> {
   return paramEnv(...BUILD_PARAMETERS.filter((name) => !CACHE_ONLY.has(name)));
+}
+
+function toolsEnv(): Record<string, string> {
+  return paramEnv(...BUILD_PARAMETERS.filter((name) => !CACHE_ONLY.has(name) && !IMPORT_CHECK_ONLY.has(name)));
 }
 
 function buildSteps(): Step[] {
@@ -157,7 +164,7 @@ function buildSteps(): Step[] {
     }),
     // After the restore: a layer restored for this key needs no tool (the helper checks the lock
     // itself), so pipenv/poetry and uv are installed on a cache miss only.
-    scriptStep("Install the package manager and uv (cache miss only)", "install-pkg-tool.sh", buildEnv()),
+    scriptStep("Install the package manager and uv (cache miss only)", "install-pkg-tool.sh", toolsEnv()),
     scriptStep("Build the layer", "build-layer.sh", { ...buildEnv(), PARAM_STAGE_DIR: STAGE_DIR }),
     new WhenSet(
       "template",
