@@ -9,7 +9,7 @@ import { cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aws, layerContentUri, listLayerVersions, stackFunctions, versionOf } from "../support/aws.js";
+import { aws, cloudformationDeploy, layerContentUri, listLayerVersions, stackFunctions, versionOf } from "../support/aws.js";
 import { scratchDir } from "../support/app-copy.js";
 import { checksum, CiCache } from "../support/ci-cache.js";
 import { invokeFunction } from "../support/lambda-runner.js";
@@ -249,19 +249,8 @@ describe("the plan follows a nested application with a local template", { timeou
   }
 
   /** sam deploy would package the nested Location again: it takes only amazonaws.com URLs for S3, and the endpoint's is localhost. */
-  async function deploy(packaged: string): Promise<void> {
-    await aws(env, [
-      "cloudformation",
-      "deploy",
-      "--template-file",
-      packaged,
-      "--stack-name",
-      "nested-app",
-      "--capabilities",
-      "CAPABILITY_IAM",
-      "CAPABILITY_AUTO_EXPAND",
-      "--no-fail-on-empty-changeset",
-    ]);
+  function deploy(packaged: string): Promise<void> {
+    return cloudformationDeploy(env, "nested-app", packaged, ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]);
   }
 
   beforeAll(async () => {

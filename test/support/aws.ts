@@ -18,7 +18,12 @@ export async function cloudformationPackage(env: NodeJS.ProcessEnv, appDir: stri
 }
 
 /** `aws cloudformation deploy` of a packaged SAM template (the endpoint runs the SAM transform). */
-export async function cloudformationDeploy(env: NodeJS.ProcessEnv, stack: string, packaged: string): Promise<void> {
+export async function cloudformationDeploy(
+  env: NodeJS.ProcessEnv,
+  stack: string,
+  packaged: string,
+  capabilities: string[] = ["CAPABILITY_IAM"],
+): Promise<void> {
   await aws(env, [
     "cloudformation",
     "deploy",
@@ -27,7 +32,7 @@ export async function cloudformationDeploy(env: NodeJS.ProcessEnv, stack: string
     "--stack-name",
     stack,
     "--capabilities",
-    "CAPABILITY_IAM",
+    ...capabilities,
     "--no-fail-on-empty-changeset",
   ]);
 }
