@@ -21,6 +21,8 @@ export interface ImportCheckOptions {
   interpreter?: string;
   /** module (Python) or package (Node.js) names not to import */
   skip: string[];
+  /** Python: top-level modules of the layer's own code (in python/), imported after the packages' */
+  ownModules?: { modules: string[]; label: string };
   /** how long all imports together may take */
   timeoutMs?: number;
 }
@@ -33,7 +35,18 @@ export interface ImportFailure {
 }
 
 export type ImportCheckResult =
-  | { status: "passed"; runtime: string; interpreter: string; distributions: number; modules: number; skipped: string[]; seconds: number; note?: string }
+  | {
+      status: "passed";
+      runtime: string;
+      interpreter: string;
+      distributions: number;
+      modules: number;
+      /** own modules imported (a layer folder's own code) */
+      own?: number;
+      skipped: string[];
+      seconds: number;
+      note?: string;
+    }
   | { status: "skipped"; runtime: string; reason: string };
 
 /** Lambda's name for the machine an interpreter reports (platform.machine() / process.arch). */
@@ -61,6 +74,7 @@ interface ScriptResult {
   error?: "version";
   distributions: number;
   modules: number;
+  own?: number;
   skipped: string[];
   failures: ImportFailure[];
   seconds?: number;
@@ -89,7 +103,18 @@ async function checkPython(o: ImportCheckOptions, target: Target & { language: "
     const started = Date.now();
     const run = await runScript(
       interpreter,
-      ["-I", "-S", "-B", "-c", PYTHON_IMPORT_CHECK, pythonDir, target.pythonVersion, resultFile, o.skip.join(",")],
+      [
+        "-I",
+        "-S",
+        "-B",
+        "-c",
+        PYTHON_IMPORT_CHECK,
+        pythonDir,
+        target.pythonVersion,
+        resultFile,
+        o.skip.join(","),
+        ...(o.ownModules?.modules.length ? [o.ownModules.modules.join(","), o.ownModules.label] : []),
+      ],
       work,
       o.timeoutMs,
     );
@@ -149,6 +174,7 @@ function finish(runtime: string, interpreter: string, r: ScriptResult, ms: numbe
     interpreter,
     distributions: r.distributions,
     modules: r.modules,
+    ...(r.own ? { own: r.own } : {}),
     skipped: r.skipped,
     seconds: Math.round(ms / 10) / 100,
     ...(note ? { note } : {}),

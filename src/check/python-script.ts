@@ -1,11 +1,15 @@
 // The Python side of the import check, run as `python3.X -I -S -B -c SCRIPT <layer python dir>
-// <X.Y> <result file> <skip,list>`. -I: no PYTHON* variables, no user site, no script folder;
+// <X.Y> <result file> <skip,list> [<own,modules> <label>]`. Own modules (a layer folder's own code)
+// are imported after the distributions' modules; for them, a missing module that every Lambda
+// Python runtime ships (boto3 and its dependencies, outside the layer) is not a failure. -I: no PYTHON* variables, no user site, no script folder;
 // -S: no site-packages of the interpreter; -B: no .pyc written into the layer being checked.
 // sys.path is what Lambda's bootstrap gives a layer: /opt/python/lib/python3.X/site-packages,
 // then /opt/python, then the standard library.
 export const PYTHON_IMPORT_CHECK = String.raw`
 import importlib, json, os, platform, sys, time, warnings
 python_dir, expected, result_file, skip_arg = sys.argv[1:5]
+own_arg, own_label = (sys.argv[5:7] + ["", ""])[:2]
+RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
 skip = set(n for n in skip_arg.split(",") if n)
 version = "%d.%d" % sys.version_info[:2]
 result = {"python": version, "machine": platform.machine(), "executable": sys.executable}
@@ -77,7 +81,11 @@ for root in roots:
             name, version = metadata(os.path.join(root, entry))
             dists.append({"name": name, "version": version, "modules": top_level(root, os.path.join(root, entry))})
 
-failures, imported, skipped = [], 0, []
+own = [n for n in own_arg.split(",") if n]
+if own:
+    dists.append({"name": own_label, "version": "", "modules": own, "own": True})
+
+failures, imported, own_imported, skipped = [], 0, 0, []
 warnings.simplefilter("ignore")
 started = time.time()
 for dist in dists:
@@ -88,12 +96,18 @@ for dist in dists:
         print("sam-layer-check: importing %s %s %s" % (dist["name"].replace(" ", "_"), dist["version"], module), file=sys.stderr, flush=True)
         try:
             importlib.import_module(module)
-            imported += 1
+            if dist.get("own"):
+                own_imported += 1
+            else:
+                imported += 1
         except BaseException as e:  # SystemExit and KeyboardInterrupt at import time are failures too
+            if dist.get("own") and isinstance(e, ModuleNotFoundError) and (e.name or "").split(".")[0] in RUNTIME_PROVIDED:
+                own_imported += 1
+                continue
             message = str(e).splitlines()[0] if str(e) else ""
             failures.append({"dist": dist["name"], "version": dist["version"], "module": module,
                              "error": type(e).__name__ + (": " + message if message else "")})
-result.update(distributions=len(dists), modules=imported, skipped=skipped, failures=failures,
+result.update(distributions=len([d for d in dists if not d.get("own")]), modules=imported, own=own_imported, skipped=skipped, failures=failures,
               seconds=round(time.time() - started, 2))
 json.dump(result, open(result_file, "w"))
 `;

@@ -45,6 +45,10 @@ const SINGLE_LAYER_OPTIONS: [keyof BuildArgs, unknown][] = [
   ["architecture", "x86_64"],
 ];
 
+/** --include names folders relative to one layer's folder; with --template a layer's own files are its folder's. */
+const INCLUDE_WITH_TEMPLATE =
+  "--include is for one layer; with --template put the code in the layer's ContentUri folder (its own files are shipped as sam build ships them)";
+
 export const buildCommand: CommandModule<object, BuildArgs> = {
   command: "build",
   describe: "Install the lockfile's packages for a Lambda runtime into the layer folder and zip it deterministically",
@@ -86,7 +90,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option("extras", {
         type: "string",
         array: true,
-        describe: "optional-dependency group of a poetry or uv project to include; repeatable",
+        describe: "optional-dependency group of a poetry or uv project to include; repeatable (with --template: every poetry or uv layer)",
       })
       .option("import-check", {
         type: "boolean",
@@ -172,6 +176,7 @@ async function buildTemplateCommand(a: BuildArgs, say: (line: string) => void): 
   for (const [name, unset] of SINGLE_LAYER_OPTIONS) {
     if (a[name] !== unset) throw new UserError(`--${name} is for one layer; with --template each layer's comes from the template and its folder`, 2);
   }
+  if (a.include?.length) throw new UserError(INCLUDE_WITH_TEMPLATE, 2);
   const { buildTemplate } = await import("../template-build/index.js");
   const { formatTemplateBuild } = await import("../template-build/report.js");
   const result = await buildTemplate({
@@ -180,6 +185,9 @@ async function buildTemplateCommand(a: BuildArgs, say: (line: string) => void): 
     outputTemplate: a["output-template"],
     compileBytecode: a["compile-bytecode"],
     python: a.python,
+    installer: a.installer,
+    allowNativeSdist: a["allow-native-sdist"],
+    extras: a.extras,
     importCheck: a["import-check"],
     skipImports: a["skip-import"],
     maxUnzippedMb: a["max-unzipped-mb"],

@@ -14,7 +14,8 @@ import { formatCheck } from "../check/format.js";
 import { checkBytecodePython, compileBytecode } from "./bytecode.js";
 import { detectManager, type Detected, type ManagerName } from "./detect.js";
 import { expandRequirementsFile, expandRequirementsText, lockedLocalPaths, render } from "./inputs.js";
-import { copyTree, treeDigest } from "./local-tree.js";
+import { copyTree, type Include, treeDigest } from "./local-tree.js";
+import { findOwnCode, installedOwner, ownPythonModules } from "./own-code.js";
 import { checkLayerDir, discardFresh, makeFresh, swapIn } from "./fresh-dir.js";
 import { installedDistributions, installPackages, type Installer } from "./install.js";
 import { normalizeInstalled } from "./normalize.js";
@@ -57,6 +58,10 @@ export interface BuildOptions {
   allowNativeSdist?: boolean;
   /** `DIR[:DEST]` folders copied into python/ (or nodejs/node_modules/); part of the key */
   include?: string[];
+  /** ship the app folder's own files (besides manifests) the way `sam build` does; part of the key */
+  ownCode?: boolean;
+  /** absolute paths the caller writes inside the app folder, never read as its content */
+  leaveOut?: string[];
   /** optional-dependency groups of a poetry or uv project; part of the key */
   extras?: string[];
   /** import every top-level module of the fresh install on the runtime's interpreter (default true) */
@@ -128,8 +133,9 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   const layerDir = resolve(appDir, o.layerDir);
   const output = resolve(appDir, o.output);
   // What a build writes never counts as the content of a local package (`-e .` names the app folder).
-  const written = [layerDir, output, `${output}.key`, `${output}.stat.json`, `${join(dirname(layerDir), `.${basename(layerDir)}.`)}*`];
+  const written = [layerDir, output, `${output}.key`, `${output}.stat.json`, `${join(dirname(layerDir), `.${basename(layerDir)}.`)}*`, ...(o.leaveOut ?? [])];
   const includes = parseIncludes(o.include ?? [], appDir, target);
+  if (o.ownCode) includes.push(...(await findOwnCode(appDir, target, [...written, detected.lockfile])));
   const extras = [...new Set(o.extras ?? [])].sort();
   if (extras.length && detected.manager !== "poetry" && detected.manager !== "uv") {
     throw new UserError(`--extras is for poetry.lock and uv.lock (optional dependencies); ${detected.manager} has none`, 2);
@@ -184,12 +190,18 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
       // 1. install (Python: then normalise) into the fresh folder
       if (target.language === "nodejs") await installNode(ctx, target, fresh);
       else if (manager) warnings.push(...(await installPython(o, manager, ctx, target, fresh, written)));
-      await copyIncludes(includes, fresh, written);
+      await copyIncludes(includes, fresh, written, shownLock);
       // 2. checks on the fresh folder; any failure leaves everything as it was
       largest = await checkSize(fresh, o, warnings);
       // the layer must import on its runtime (test/check, README "Does the layer import?")
       if (o.importCheck !== false) {
-        importCheck = await checkImports({ layerDir: fresh, runtime, architecture: target.architecture, skip: o.skipImports ?? [] });
+        importCheck = await checkImports({
+          layerDir: fresh,
+          runtime,
+          architecture: target.architecture,
+          skip: o.skipImports ?? [],
+          ownModules: { modules: ownPythonModules(includes), label: `own code (${o.appDir})` },
+        });
         o.log(formatCheck(importCheck));
       }
     } catch (err) {
@@ -231,18 +243,9 @@ async function keyInputs(detected: Detected, appDir: string, written: string[], 
     locals = await lockedLocalPaths(detected.manager, detected.lockfile, detected.projectDir);
   }
   for (const path of locals) lines.push(`local-package=${rel(path)}:${await treeDigest(path, written)}`);
-  for (const inc of includes) lines.push(`include=${inc.dest}:${await treeDigest(inc.src, written)}`);
+  for (const inc of includes) lines.push(`${inc.own ? "own" : "include"}=${inc.dest}:${await treeDigest(inc.src, written, inc.leftOut)}`);
   if (extras.length) lines.push(`extras=${extras.join(",")}`);
   return lines;
-}
-
-interface Include {
-  /** absolute folder */
-  src: string;
-  /** relative to the layer folder, e.g. python/shared */
-  dest: string;
-  /** as given, for messages */
-  shown: string;
 }
 
 /** `--include DIR[:DEST]`: DIR relative to the app folder, DEST inside python/ (or nodejs/node_modules/). */
@@ -266,13 +269,17 @@ function parseIncludes(given: string[], appDir: string, target: Target): Include
   });
 }
 
-/** Copies the --include folders into the fresh layer; refuses to overwrite an installed package. */
-async function copyIncludes(includes: Include[], fresh: string, written: string[]): Promise<void> {
+/** Copies the --include folders and own code into the fresh layer; refuses to overwrite an installed package. */
+async function copyIncludes(includes: Include[], fresh: string, written: string[], shownLock: string): Promise<void> {
   for (const inc of includes) {
     const to = join(fresh, ...inc.dest.split("/"));
-    if (existsSync(to)) throw new UserError(`--include ${inc.shown}: ${inc.dest} is already in the layer (an installed package); choose another DEST`);
+    if (existsSync(to)) {
+      if (!inc.own) throw new UserError(`--include ${inc.shown}: ${inc.dest} is already in the layer (an installed package); choose another DEST`);
+      const owner = await installedOwner(fresh, inc.dest);
+      throw new UserError(`${inc.shown}: ${inc.dest} is also installed by ${owner ?? "a package"} from ${shownLock}; rename one of them`);
+    }
     await mkdir(dirname(to), { recursive: true });
-    await copyTree(inc.src, to, written);
+    await copyTree(inc.src, to, written, inc.leftOut);
   }
 }
 

@@ -14,6 +14,9 @@ const LEFT_OUT_ANYWHERE = new Set([".git", ".hg", ".svn", "__pycache__", ".mypy_
 /** Left out at the top of the folder only (a package may well have a module folder named build). */
 const LEFT_OUT_AT_TOP = new Set(["build", "dist", ".venv", "venv", ".tox", ".nox", "node_modules", ".aws-sam"]);
 
+/** Whether a name inside a copied folder is left out (`atTop`: directly in it); `leftOut` unless told. */
+export type LeftOut = (name: string, atTop: boolean) => boolean;
+
 export function leftOut(name: string, atTop: boolean): boolean {
   return LEFT_OUT_ANYWHERE.has(name) || (atTop && LEFT_OUT_AT_TOP.has(name)) || name.endsWith(".pyc") || name.endsWith(".egg-info");
 }
@@ -27,7 +30,7 @@ function skipped(abs: string, skip: readonly string[]): boolean {
  * sha256 hex of a folder's content (or of a file's bytes). `skip`: absolute paths left out too
  * (the layer folder and zip, when the local package is the app folder itself).
  */
-export async function treeDigest(path: string, skip: readonly string[] = []): Promise<string> {
+export async function treeDigest(path: string, skip: readonly string[] = [], isLeftOut: LeftOut = leftOut): Promise<string> {
   const h = createHash("sha256");
   const root = resolve(path);
   let st: Awaited<ReturnType<typeof lstat>>;
@@ -40,7 +43,7 @@ export async function treeDigest(path: string, skip: readonly string[] = []): Pr
   const walk = async (dir: string, rel: string): Promise<void> => {
     const names = (await readdir(dir)).sort();
     for (const name of names) {
-      if (leftOut(name, rel === "")) continue;
+      if (isLeftOut(name, rel === "")) continue;
       const abs = join(dir, name);
       if (skipped(abs, skip)) continue;
       const relPath = rel ? `${rel}/${name}` : name;
@@ -65,8 +68,8 @@ export async function treeDigest(path: string, skip: readonly string[] = []): Pr
   return h.digest("hex");
 }
 
-/** Copies a folder without what treeDigest leaves out. */
-export async function copyTree(from: string, to: string, skip: readonly string[] = []): Promise<void> {
+/** Copies a folder (or one file) without what treeDigest leaves out. */
+export async function copyTree(from: string, to: string, skip: readonly string[] = [], isLeftOut: LeftOut = leftOut): Promise<void> {
   const root = resolve(from);
   try {
     await cp(root, to, {
@@ -75,10 +78,24 @@ export async function copyTree(from: string, to: string, skip: readonly string[]
       filter: (src) => {
         if (src === root) return true;
         const cut = src.lastIndexOf(sep);
-        return !leftOut(src.slice(cut + 1), src.slice(0, cut) === root) && !skipped(src, skip);
+        return !isLeftOut(src.slice(cut + 1), src.slice(0, cut) === root) && !skipped(src, skip);
       },
     });
   } catch (err) {
     throw fsFailure("cannot copy", from, err);
   }
+}
+
+/** A folder or file of the user's copied into the layer: an --include folder, or a layer folder's own code. */
+export interface Include {
+  /** absolute folder or file */
+  src: string;
+  /** relative to the layer folder, e.g. python/shared */
+  dest: string;
+  /** as given, for messages */
+  shown: string;
+  /** the layer folder's own code (found, not given with --include) */
+  own?: boolean;
+  /** what is left out inside it (default: leftOut) */
+  leftOut?: LeftOut;
 }

@@ -2,7 +2,7 @@
 // stacks whose template is a local file, and decides for each whether sam-layer can build it:
 // its content must be a local folder, and its runtime (Metadata.BuildMethod, else the first
 // CompatibleRuntimes) one sam-layer builds for. Everything else is listed with the reason.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Pair, type YAMLMap } from "yaml";
 import { UserError } from "../errors.js";
@@ -165,41 +165,7 @@ function classify(l: Partial, properties: YAMLMap): LayerFound {
     return { ...found, runtime, skip: `architecture ${architecture ?? "(not a plain value)"} is not x86_64 or arm64` };
   }
 
-  const own = ownFiles(dir);
-  if (own.length) {
-    const names = own.slice(0, 3).join(", ") + (own.length > 3 ? ", ..." : "");
-    return {
-      ...found,
-      runtime,
-      architecture,
-      skip: `${uri} holds files of its own (${names}) that sam build copies into the layer; sam-layer builds the locked packages only`,
-    };
-  }
+  // Files of its own besides the lockfile (a shared-code layer) are shipped as sam build ships
+  // them (src/layer-build/own-code.ts).
   return { ...found, runtime, architecture };
-}
-
-/** Manifests, lockfiles and what a layer source folder may hold besides them without it being code. */
-const NOT_CODE = new Set([
-  "requirements.txt",
-  "Pipfile",
-  "Pipfile.lock",
-  "pyproject.toml",
-  "poetry.lock",
-  "uv.lock",
-  "package.json",
-  "package-lock.json",
-  "npm-shrinkwrap.json",
-  "node_modules",
-  "__pycache__",
-]);
-
-/** Files in a layer's source folder that `sam build` would ship as the layer's own code. */
-function ownFiles(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (err) {
-    throw fsFailure("cannot list", shownPath(dir), err);
-  }
-  return names.filter((n) => !n.startsWith(".") && !NOT_CODE.has(n) && !/^(README|LICENSE|CHANGELOG)|\.md$|^requirements.*\.txt$/i.test(n)).sort();
 }

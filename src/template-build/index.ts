@@ -12,8 +12,9 @@ import { isMap, type YAMLMap } from "yaml";
 import { UserError } from "../errors.js";
 import { writeKeyFile } from "../key.js";
 import { fsFailure } from "../layer/fs-error.js";
-import { detectManager } from "../layer-build/detect.js";
+import { detectManager, type ManagerName } from "../layer-build/detect.js";
 import { type Built, buildLayer } from "../layer-build/index.js";
+import type { Installer } from "../layer-build/install.js";
 import { runtimeLanguage } from "../layer-build/target.js";
 import { replaceAtomically } from "../zip/atomic.js";
 import { applyEdits, type Edit, pairOf, removePair, replaceScalar } from "./edit.js";
@@ -28,6 +29,12 @@ export interface TemplateBuildOptions {
   outputTemplate?: string;
   compileBytecode: boolean;
   python: string;
+  /** for every Python layer (default uv) */
+  installer?: Installer;
+  /** for every Python layer */
+  allowNativeSdist?: boolean;
+  /** optional-dependency groups for every poetry or uv layer (refused when the template has none) */
+  extras?: string[];
   /** the import check on each freshly installed layer (default true) and the modules it leaves out */
   importCheck?: boolean;
   skipImports?: string[];
@@ -50,6 +57,8 @@ export interface LayerBuilt {
   runtime: string;
   architecture: string;
   key: string;
+  /** Python layers: what installs the wheels (not part of the key: the bytes are the same with either) */
+  installer?: Installer;
   skippedInstall: boolean;
   warnings: string[];
 }
@@ -114,15 +123,16 @@ function allTemplates(tree: TemplateTree, seen = new Set<TemplateTree>()): Templ
 }
 
 /** Layers sam-layer can build, with a manager detected from their folder; the rest with a reason. */
-function sortLayers(tree: TemplateTree): { buildable: LayerFound[]; left: LayerLeft[] } {
+function sortLayers(tree: TemplateTree): { buildable: LayerFound[]; managers: Map<LayerFound, ManagerName>; left: LayerLeft[] } {
   const buildable: LayerFound[] = [];
+  const managers = new Map<LayerFound, ManagerName>();
   const left: LayerLeft[] = [];
   for (const t of allTemplates(tree)) {
     for (const l of t.layers) {
       let reason = l.skip;
       if (reason === undefined) {
         try {
-          detectManager({ appDir: shown(l.contentDir!), pkgManager: "auto", language: runtimeLanguage(l.runtime!) });
+          managers.set(l, detectManager({ appDir: shown(l.contentDir!), pkgManager: "auto", language: runtimeLanguage(l.runtime!) }).manager);
         } catch (err) {
           if (!(err instanceof UserError)) throw err;
           // no lockfile (sam build installs from a bare package.json or a manifest): left to sam build
@@ -133,7 +143,7 @@ function sortLayers(tree: TemplateTree): { buildable: LayerFound[]; left: LayerL
       else left.push({ idPath: l.idPath, template: t.file.shown, reason });
     }
   }
-  return { buildable, left };
+  return { buildable, managers, left };
 }
 
 export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBuildResult> {
@@ -142,15 +152,28 @@ export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBu
   const root = dirname(templatePath);
   const outDir = resolve(root, o.outDir);
   const tree = findLayers(templatePath);
-  const { buildable, left } = sortLayers(tree);
+  const { buildable, managers, left } = sortLayers(tree);
+  // --extras names optional-dependency groups, which only poetry and uv projects have.
+  const hasExtras = (l: LayerFound) => managers.get(l) === "poetry" || managers.get(l) === "uv";
+  if (o.extras?.length && !buildable.some(hasExtras)) {
+    throw new UserError(`--extras is for poetry and uv layers; ${shown(templatePath)} has none to build`, 2);
+  }
+  const rootOutput = o.outputTemplate === undefined ? rewrittenName(templatePath) : resolve(root, o.outputTemplate);
+  // What this build writes is never a layer's own code (a ContentUri of "." holds the output folder).
+  const leaveOut = [outDir, rootOutput, ...allTemplates(tree).map((t) => rewrittenName(t.file.path))];
   const options = (l: LayerFound) => ({
     appDir: shown(l.contentDir!),
     pkgManager: "auto" as const,
+    ownCode: true,
+    leaveOut,
     ...layerPaths(outDir, l.idPath),
     runtime: l.runtime,
     architecture: l.architecture!,
     compileBytecode: o.compileBytecode && runtimeLanguage(l.runtime!) === "python",
     python: o.python,
+    installer: o.installer,
+    allowNativeSdist: o.allowNativeSdist,
+    extras: hasExtras(l) ? o.extras : undefined,
     importCheck: o.importCheck,
     skipImports: o.skipImports,
     maxUnzippedMb: o.maxUnzippedMb,
@@ -198,6 +221,7 @@ export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBu
       runtime: r.runtime,
       architecture: r.architecture,
       key: r.key,
+      ...(runtimeLanguage(r.runtime) === "python" ? { installer: r.installer } : {}),
       skippedInstall: r.skippedInstall,
       warnings: r.warnings,
     });
@@ -206,7 +230,6 @@ export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBu
   // Every layer is built: now the copies, children first so a parent can point at its child's copy.
   const copies = new Map<TemplateTree, string>();
   const templates: TemplateWritten[] = [];
-  const rootOutput = o.outputTemplate === undefined ? rewrittenName(templatePath) : resolve(root, o.outputTemplate);
   for (const t of allTemplates(tree).reverse()) {
     const edits: Edit[] = [];
     for (const l of t.layers) {
