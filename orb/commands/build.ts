@@ -44,6 +44,7 @@ export const BUILD_PARAMETERS = [
   "include",
   "extras",
   "installer",
+  "allow-native-sdist",
   "import-check",
   "skip-imports",
   "cache-version",
@@ -91,6 +92,13 @@ export function defineBuildParameters(list: ParameterList, helperVersion: string
     "uv",
     "pip",
   ]);
+  list.define(
+    "allow-native-sdist",
+    "boolean",
+    false,
+    "Keep a package compiled from its sdist with native code. Only when the build machine is the target " +
+      "(its architecture, e.g. resource-class arm.medium for arm64, and python-version equal to the runtime's).",
+  );
   list.define(
     "import-check",
     "boolean",
@@ -142,14 +150,14 @@ function appPath(parameter: string, suffix = ""): string {
 const CACHE_ONLY: ReadonlySet<string> = new Set(["cache-version", "include-branch-in-cache-key"]);
 
 // Only the build step reads these: which tools a build needs does not depend on them.
-const IMPORT_CHECK_ONLY: ReadonlySet<string> = new Set(["import-check", "skip-imports"]);
+const BUILD_STEP_ONLY: ReadonlySet<string> = new Set(["allow-native-sdist", "import-check", "skip-imports"]);
 
 function buildEnv(): Record<string, string> {
   return paramEnv(...BUILD_PARAMETERS.filter((name) => !CACHE_ONLY.has(name)));
 }
 
 function toolsEnv(): Record<string, string> {
-  return paramEnv(...BUILD_PARAMETERS.filter((name) => !CACHE_ONLY.has(name) && !IMPORT_CHECK_ONLY.has(name)));
+  return paramEnv(...BUILD_PARAMETERS.filter((name) => !CACHE_ONLY.has(name) && !BUILD_STEP_ONLY.has(name)));
 }
 
 function buildSteps(): Step[] {

@@ -8,7 +8,8 @@
 # from the checkout root, for persist_to_workspace.
 # Reads: PARAM_HELPER PARAM_APP_DIR PARAM_PKG_MANAGER PARAM_LOCKFILE PARAM_LAYER_DIR PARAM_OUTPUT
 #        PARAM_RUNTIME PARAM_ARCHITECTURE PARAM_COMPILE_BYTECODE PARAM_WRITE_KEY (optional)
-#        PARAM_INCLUDE PARAM_EXTRAS PARAM_INSTALLER (optional) PARAM_IMPORT_CHECK (default true)
+#        PARAM_INCLUDE PARAM_EXTRAS PARAM_INSTALLER (optional) PARAM_ALLOW_NATIVE_SDIST (default false)
+#        PARAM_IMPORT_CHECK (default true)
 #        PARAM_SKIP_IMPORTS (space-separated module names)
 #        PARAM_TEMPLATE (optional) PARAM_STAGE_DIR (optional)
 set -euo pipefail
@@ -31,21 +32,26 @@ else
   if [[ -n "${PARAM_LOCKFILE:-}" ]]; then
     args+=(--lockfile "$PARAM_LOCKFILE")
   fi
-  # space-separated lists; each item is one flag (DIR[:DEST] and extra names hold no spaces)
-  read -r -a includes <<<"${PARAM_INCLUDE:-}"
-  for item in ${includes[@]+"${includes[@]}"}; do
-    args+=(--include "$item")
-  done
-  read -r -a extras <<<"${PARAM_EXTRAS:-}"
-  for item in ${extras[@]+"${extras[@]}"}; do
-    args+=(--extras "$item")
-  done
 fi
+# Space-separated lists; each item is one flag (DIR[:DEST] and extra names hold no spaces). With
+# PARAM_TEMPLATE too: --extras applies to every poetry/uv layer, and the helper refuses --include
+# in one line (a layer's own code is its folder's).
+read -r -a includes <<<"${PARAM_INCLUDE:-}"
+for item in ${includes[@]+"${includes[@]}"}; do
+  args+=(--include "$item")
+done
+read -r -a extras <<<"${PARAM_EXTRAS:-}"
+for item in ${extras[@]+"${extras[@]}"}; do
+  args+=(--extras "$item")
+done
 if [[ "${PARAM_COMPILE_BYTECODE:-false}" == "true" ]]; then
   args+=(--compile-bytecode)
 fi
 if [[ -n "${PARAM_INSTALLER:-}" ]]; then
   args+=(--installer "$PARAM_INSTALLER")
+fi
+if [[ "${PARAM_ALLOW_NATIVE_SDIST:-false}" == "true" ]]; then
+  args+=(--allow-native-sdist)
 fi
 if [[ "${PARAM_IMPORT_CHECK:-true}" == "false" ]]; then
   args+=(--no-import-check)

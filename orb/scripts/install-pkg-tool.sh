@@ -37,15 +37,18 @@ else
   if [[ -n "${PARAM_LOCKFILE:-}" ]]; then
     args+=(--lockfile "$PARAM_LOCKFILE")
   fi
-  read -r -a includes <<<"${PARAM_INCLUDE:-}"
-  for item in ${includes[@]+"${includes[@]}"}; do
-    args+=(--include "$item")
-  done
-  read -r -a extras <<<"${PARAM_EXTRAS:-}"
-  for item in ${extras[@]+"${extras[@]}"}; do
-    args+=(--extras "$item")
-  done
 fi
+# Space-separated lists; each item is one flag (DIR[:DEST] and extra names hold no spaces). With
+# PARAM_TEMPLATE too: --extras applies to every poetry/uv layer, and the helper refuses --include
+# in one line (a layer's own code is its folder's).
+read -r -a includes <<<"${PARAM_INCLUDE:-}"
+for item in ${includes[@]+"${includes[@]}"}; do
+  args+=(--include "$item")
+done
+read -r -a extras <<<"${PARAM_EXTRAS:-}"
+for item in ${extras[@]+"${extras[@]}"}; do
+  args+=(--extras "$item")
+done
 if [[ "${PARAM_COMPILE_BYTECODE:-false}" == "true" ]]; then
   args+=(--compile-bytecode)
 fi

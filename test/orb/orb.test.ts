@@ -159,6 +159,7 @@ describe("the orb's components", () => {
         "include",
         "extras",
         "installer",
+        "allow-native-sdist",
         "import-check",
         "skip-imports",
         "cache-version",

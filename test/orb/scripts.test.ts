@@ -2,7 +2,7 @@
 // the layer build with the bundled helper on a real requirements.txt, the package-manager and SAM
 // CLI installs from PyPI into a throwaway HOME. Plus shellcheck and the conventions every script keeps.
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -151,6 +151,44 @@ describe("build-layer.sh", () => {
     ]);
     // The key file's folder is made for the helper.
     expect(existsSync(join(dir, "keys"))).toBe(true);
+  });
+
+  it("with a template: hands installer, allow-native-sdist, extras and include to `sam-layer build --template` (which applies or refuses them)", async () => {
+    const dir = await mkdtemp(join(work, "record-template-"));
+    const helper = await recordingHelper(dir);
+    await mkdir(join(dir, "app"));
+    await runScript(
+      "build-layer.sh",
+      {
+        ...process.env,
+        ...params,
+        PARAM_TEMPLATE: "template.yaml",
+        PARAM_INSTALLER: "pip",
+        PARAM_ALLOW_NATIVE_SDIST: "true",
+        PARAM_EXTRAS: "s3  cli",
+        PARAM_INCLUDE: "shared",
+        PARAM_HELPER: helper.command,
+      },
+      { cwd: dir },
+    );
+    expect((await helper.calls()).map((call) => call.args)).toEqual([
+      [
+        "build",
+        "--template",
+        "app/template.yaml",
+        "--out-dir",
+        join(await realpath(dir), "app/.sam-layer"),
+        "--include",
+        "shared",
+        "--extras",
+        "s3",
+        "--extras",
+        "cli",
+        "--installer",
+        "pip",
+        "--allow-native-sdist",
+      ],
+    ]);
   });
 
   it("refuses to run without a required parameter, naming it", async () => {
