@@ -1,6 +1,7 @@
 // Zero-edit adoption, end to end: an app written the `sam build` way (a Python and a Node.js layer,
-// each a folder with a lockfile and `Metadata: BuildMethod`; two functions using both through
-// !Ref), never edited, goes through the orb's scripts as CircleCI would run them: build-layer with
+// each a folder with a lockfile and `Metadata: BuildMethod`, the Python one also holding the app's
+// own common_utils/; two functions using both through !Ref), never edited, goes through the orb's
+// scripts as CircleCI would run them: build-layer with
 // its `template` parameter (key step, restore_cache with the template fallback, install-pkg-tool,
 // build, save_cache, the staged workspace), then deploy-sam on another checkout with the workspace
 // attached (sam package of the rewritten template, layer plan, sam deploy) against the local AWS
@@ -140,6 +141,8 @@ describe("an unmodified sam build app through the orb's scripts: a layer version
     expect(await readFile(join(source, "template.yaml"), "utf8")).toBe(await readFile(join(FIXTURE, "template.yaml"), "utf8"));
     expect(r.buildOutput).toMatch(/^PyDepsLayer: pip, python3\.12 x86_64, created, md5 [0-9a-f]{32}, /m);
     expect(r.buildOutput).toMatch(/^NodeDepsLayer: npm, nodejs20\.x x86_64, created, md5 [0-9a-f]{32}, /m);
+    // The Python layer's folder holds code of its own (common_utils/): shipped and imported by the check.
+    expect(r.buildOutput).toMatch(/^PyDepsLayer: import check: 1 module of 1 distribution and 1 own module import on python3\.12 /m);
     expect(r.buildOutput).toMatch(/build-layer: staged 3 files/);
     // The S3 key of each layer is its zip's MD5: the bytes sam-layer made went up as they are.
     expect(r.s3Key).toEqual(r.md5);
@@ -194,11 +197,11 @@ describe("an unmodified sam build app through the orb's scripts: a layer version
     });
   });
 
-  it("5. the functions run with their layers: six from the Python layer, ms from the Node.js layer", async () => {
+  it("5. the functions run with their layers: six and the layer folder's own common_utils from the Python layer, ms from the Node.js layer", async () => {
     const fns = await stackFunctions(moto.env, STACK);
     const py = await invokeFunction(moto.env, fns.PyFunction!.name);
     expect(py.functionError).toBeUndefined();
-    expect(py.response).toEqual({ six: "1.17.0" });
+    expect(py.response).toEqual({ six: "1.17.0", shared: "common_utils" });
     const node = await invokeFunction(moto.env, fns.NodeFunction!.name);
     expect(node.functionError).toBeUndefined();
     expect(node.response).toEqual({ ms: 172800000 });
