@@ -1,6 +1,8 @@
 // How every bundle of the helper is made, shared by the real build and the benchmark's variant.
 // ESM, not CJS: yargs 18 calls createRequire(import.meta.url), which is empty in a CJS bundle.
-import { isBuiltin } from "node:module";
+import { createRequire, isBuiltin } from "node:module";
+import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { BuildOptions, Plugin } from "esbuild";
 
 /**
@@ -20,9 +22,70 @@ const lazyBuiltins: Plugin = {
       return { path: args.path.replace(/^node:/, ""), namespace: "lazy-builtin" };
     });
     build.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, (args) => ({
-      contents: `module.exports = __samLayerRequire(${JSON.stringify(`node:${args.path}`)});`,
+      contents: lazyBuiltinModule(`node:${args.path}`),
       loader: "js",
     }));
+  },
+};
+
+/**
+ * A builtin's exports as getters that load it on first use: importing a module no longer loads the
+ * builtins it only needs on some paths (yargs imports `assert`, the build imports `child_process`,
+ * which brings net, dgram, streams and readline). The names are the bundling Node's, so a bundle is
+ * made with Node >= the oldest it supports (engines).
+ */
+function lazyBuiltinModule(id: string): string {
+  const names = Object.keys(createRequire(import.meta.url)(id) as object).filter((n) => n !== "default");
+  const getters = names.map((n) => `${JSON.stringify(n)}: { get: () => load()[${JSON.stringify(n)}], enumerable: true }`);
+  return [
+    "let m;",
+    `const load = () => (m ??= __samLayerRequire(${JSON.stringify(id)}));`,
+    `Object.defineProperties(module.exports, { ${getters.join(", ")} });`,
+  ].join("\n");
+}
+
+const LAZY_PACKAGE = Symbol("lazy-package");
+
+/**
+ * string-width (yargs' and cliui's copies) builds Unicode property regexes and an Intl.Segmenter at
+ * its top level: ~35 ms at every start, though only help and usage text measure strings. Each
+ * import of it gets a stand-in that loads the real module on the first call (esbuild initializes
+ * a module reached by `require` only when that `require` runs).
+ */
+const lazyStringWidth: Plugin = {
+  name: "lazy-string-width",
+  setup(build) {
+    build.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData === LAZY_PACKAGE) return undefined;
+      const real = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: LAZY_PACKAGE });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: "lazy-string-width" };
+    });
+    build.onLoad({ filter: /.*/, namespace: "lazy-string-width" }, (args) => ({
+      contents: `module.exports = (...a) => require(${JSON.stringify(args.path)}).default(...a);`,
+      loader: "js",
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
+/**
+ * yargs renders the whole help text after every command handler starts (`cacheHelpMessage`), so
+ * that a later `showHelp()` from inside the handler shows the command's help. The CLI never calls
+ * showHelp after parsing (its `fail` prints one line), so that render is ~40 ms of string
+ * measuring for nothing on every run. The call is removed from yargs' command runner; the build
+ * fails if yargs no longer has it (so a yargs update is looked at, not silently slower or broken).
+ */
+const YARGS_HELP_CACHE = "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();";
+const noYargsHelpCache: Plugin = {
+  name: "no-yargs-help-cache",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      if (!text.includes(YARGS_HELP_CACHE))
+        throw new Error(`${args.path}: yargs no longer calls cacheHelpMessage() as expected; review the no-yargs-help-cache plugin`);
+      return { contents: text.replace(YARGS_HELP_CACHE, "/* help not rendered after the handler: see scripts/bundle-options.ts */"), loader: "js" };
+    });
   },
 };
 
@@ -34,7 +97,7 @@ export const BUNDLE_OPTIONS = {
   minify: true,
   legalComments: "none",
   logLevel: "warning",
-  plugins: [lazyBuiltins],
+  plugins: [lazyBuiltins, lazyStringWidth, noYargsHelpCache],
 } satisfies BuildOptions;
 
 /** Lets bundled CommonJS dependencies (and the lazy builtins above) call `require` inside the ESM bundle. */

@@ -54,6 +54,42 @@ interface Modules {
  */
 function preparer(m: Modules): (absPath: string, size: number, level: number) => Prepared {
   let scratch = Buffer.allocUnsafe(64 << 10);
+  const counts = new Uint32Array(1024);
+  /** Order-0 entropy of raw[0, n) in bits per byte; four histograms, so runs of one byte do not stall the loop. */
+  const entropy = (raw: Buffer, n: number): number => {
+    counts.fill(0);
+    let i = 0;
+    for (; i + 4 <= n; i += 4) {
+      counts[raw[i]!]!++;
+      counts[256 + raw[i + 1]!]!++;
+      counts[512 + raw[i + 2]!]!++;
+      counts[768 + raw[i + 3]!]!++;
+    }
+    for (; i < n; i++) counts[raw[i]!]!++;
+    let bits = 0;
+    for (let c = 0; c < 256; c++) {
+      const k = counts[c]! + counts[256 + c]! + counts[512 + c]! + counts[768 + c]!;
+      if (k > 0) bits -= k * Math.log2(k / n);
+    }
+    return bits / n;
+  };
+  /**
+   * True when the bytes look like what deflate cannot shrink, so the file is stored without
+   * trying: already-compressed files (.gz, .zip, .whl, images, random test data) cost deflate as
+   * much CPU as text and give nothing back (a third of a cold zip's CPU on the bench tree). The
+   * test: the byte histogram is as flat as that of uniform random bytes of the same length (the
+   * entropy within 0.01 bit/byte of the 8 - 184/n such a sample shows), so Huffman coding has
+   * nothing to gain, and a block repeated to fill the file would show its own, shorter sample's
+   * deficit (it catches repeats of blocks up to ~18 KiB, which LZ77 would shrink). It reads only
+   * the file's bytes, so the zip is as deterministic as before; the rare file it stores that
+   * deflate would have shrunk (a flat histogram made of longer repeats) is only bigger.
+   * Files under 4 KiB always go through deflate; text fails the test on its first 4 KiB.
+   */
+  const incompressible = (raw: Buffer): boolean => {
+    const n = raw.length;
+    if (n < 4096 || entropy(raw, 4096) < 7.5) return false;
+    return entropy(raw, n) >= 7.99 - 184 / n;
+  };
   return (absPath, size, level) => {
     if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(size + 1);
     const fd = m.fs.openSync(absPath, "r");
@@ -74,7 +110,7 @@ function preparer(m: Modules): (absPath: string, size: number, level: number) =>
     const raw = scratch.subarray(0, n);
     const crc = m.zlib.crc32(raw);
     const hash = m.crypto.createHash("sha256").update(raw).digest("hex");
-    if (level > 0 && n > 0) {
+    if (level > 0 && n > 0 && !incompressible(raw)) {
       // An output buffer the size of the file: zlib finishes in one call instead of one per 16 KiB.
       const deflated = m.zlib.deflateRawSync(raw, { level, chunkSize: Math.max(64, n + 64) });
       if (deflated.length < n) return { method: 8, crc, hash, data: deflated };
@@ -163,9 +199,10 @@ interface Batch {
   /** entry indices, ascending */
   indices: number[];
   bytes: number;
-  /** the worker that prepares it; undefined: the main thread, when the writer gets there */
-  worker?: number;
+  /** set when the batch is handed out, to a worker or to the main thread */
   reply?: Promise<BatchReply>;
+  /** the reply, once it is here */
+  done?: BatchReply;
   /** offsets of each file's data in the reply */
   offsets?: number[];
 }
@@ -175,10 +212,15 @@ interface WorkerSlot {
   queue: Array<(r: BatchReply) => void>;
 }
 
+/** Batches queued at a worker: one running and the next ready, so it never waits for the main thread. */
+const WORKER_QUEUE = 2;
+
 /**
- * Hands out Prepared files in entry order. With W workers (cores - 1, at most 3), every (W+1)th
- * batch is left to the main thread, which prepares it itself when the writer reaches it, so all
- * cores work with one isolate fewer (each costs ~10 MB). Small layers use no worker at all.
+ * Hands out Prepared files in entry order. Batches are handed out in order: each worker (cores - 1,
+ * at most 3) keeps WORKER_QUEUE of them queued, and the main thread, whenever the batch the writer
+ * needs next is still being prepared, prepares the next free batch itself instead of waiting. So the
+ * main thread, which also writes and hashes the zip, takes exactly the share of the deflating it
+ * has time for (a fixed split left one core idle for ~20% of a cold zip). Small layers use no worker.
  */
 export class Preparer {
   private readonly batches: Batch[] = [];
@@ -188,7 +230,8 @@ export class Preparer {
   private readonly prepare = preparer({ fs, zlib, crypto });
   private readonly gc = youngGc(v8, vm);
   private sinceGc = 0;
-  private nextToSend = 0;
+  /** the first batch not handed out yet */
+  private nextFree = 0;
   private bytesOut = 0;
   private failure?: Error;
 
@@ -213,7 +256,7 @@ export class Preparer {
     const n = total < PARALLEL_MIN_BYTES ? 0 : Math.min(availableParallelism(), MAX_WORKERS + 1) - 1;
     for (let k = 0; k < n; k++) {
       // A small young generation: a worker's live data is one batch.
-      const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+      const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
       const slot: WorkerSlot = { worker, queue: [] };
       worker.on("message", (r: BatchReply) => slot.queue.shift()?.(r));
       worker.on("error", (err) => {
@@ -222,25 +265,42 @@ export class Preparer {
       });
       this.workers.push(slot);
     }
-    this.batches.forEach((b, j) => {
-      const k = j % (n + 1);
-      if (k < n) b.worker = k;
-    });
     this.pump();
   }
 
-  /** Sends batches to their workers while the read-ahead budget allows. */
+  /** Claims the next free batch when the read-ahead budget allows (always when nothing is out). */
+  private claim(): Batch | undefined {
+    const b = this.batches[this.nextFree];
+    if (!b || (this.bytesOut + b.bytes > READ_AHEAD_BYTES && this.bytesOut > 0)) return undefined;
+    this.nextFree++;
+    this.bytesOut += b.bytes;
+    return b;
+  }
+
+  /** Tops up every worker's queue. */
   private pump(): void {
-    while (this.nextToSend < this.batches.length) {
-      const b = this.batches[this.nextToSend]!;
-      if (this.bytesOut + b.bytes > READ_AHEAD_BYTES && this.bytesOut > 0) return;
-      this.nextToSend++;
-      this.bytesOut += b.bytes;
-      if (b.worker === undefined) continue;
-      const slot = this.workers[b.worker]!;
-      b.reply = new Promise<BatchReply>((resolve) => slot.queue.push(resolve));
-      slot.worker.postMessage(this.request(b));
+    if (this.failure) return;
+    for (const slot of this.workers) {
+      while (slot.queue.length < WORKER_QUEUE) {
+        const b = this.claim();
+        if (!b) return;
+        b.reply = new Promise<BatchReply>((resolve) => slot.queue.push(resolve));
+        b.reply.then((r) => {
+          b.done = r;
+          this.pump();
+        });
+        slot.worker.postMessage(this.request(b));
+      }
     }
+  }
+
+  /** The main thread prepares the next free batch itself; false when there is none or no budget. */
+  private prepareOneHere(): boolean {
+    const b = this.claim();
+    if (!b) return false;
+    b.done = runBatch(this.prepare, this.request(b));
+    b.reply = Promise.resolve(b.done);
+    return true;
   }
 
   private request(b: Batch): BatchRequest {
@@ -251,9 +311,18 @@ export class Preparer {
   async take(i: number): Promise<Prepared> {
     const b = this.batches[this.batchOf[i]!];
     if (!b) throw new Error(`internal: entry ${i} is not prepared here`);
-    b.reply ??= Promise.resolve(runBatch(this.prepare, this.request(b)));
-    const r = await b.reply;
+    // Not handed out yet: every batch before it is written, so it is the next free one.
+    if (b.reply === undefined && this.batches[this.nextFree] === b) this.prepareOneHere();
+    while (b.done === undefined && !this.failure) {
+      if (!this.prepareOneHere()) {
+        await b.reply;
+        break;
+      }
+      // Let the workers' replies in (and top their queues up) before deciding again.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     if (this.failure) throw this.failure;
+    const r = b.done ?? (await b.reply!);
     const k = b.indices.indexOf(i);
     if (r.failed && r.failed.index <= k) {
       const { code, message } = r.failed;
@@ -272,6 +341,7 @@ export class Preparer {
       // The batch is written once its last file is: release its budget and its reply.
       this.bytesOut -= b.bytes;
       b.reply = undefined;
+      b.done = undefined;
       b.offsets = undefined;
       this.pump();
       this.sinceGc += b.bytes;
@@ -290,7 +360,7 @@ export class Preparer {
 
   /** Stops the workers; no read outlives the writer's file. */
   async close(): Promise<void> {
-    this.nextToSend = this.batches.length;
+    this.nextFree = this.batches.length;
     await Promise.all(this.workers.map((s) => s.worker.terminate()));
   }
 }
