@@ -54,42 +54,6 @@ interface Modules {
  */
 function preparer(m: Modules): (absPath: string, size: number, level: number) => Prepared {
   let scratch = Buffer.allocUnsafe(64 << 10);
-  const counts = new Uint32Array(1024);
-  /** Order-0 entropy of raw[0, n) in bits per byte; four histograms, so runs of one byte do not stall the loop. */
-  const entropy = (raw: Buffer, n: number): number => {
-    counts.fill(0);
-    let i = 0;
-    for (; i + 4 <= n; i += 4) {
-      counts[raw[i]!]!++;
-      counts[256 + raw[i + 1]!]!++;
-      counts[512 + raw[i + 2]!]!++;
-      counts[768 + raw[i + 3]!]!++;
-    }
-    for (; i < n; i++) counts[raw[i]!]!++;
-    let bits = 0;
-    for (let c = 0; c < 256; c++) {
-      const k = counts[c]! + counts[256 + c]! + counts[512 + c]! + counts[768 + c]!;
-      if (k > 0) bits -= k * Math.log2(k / n);
-    }
-    return bits / n;
-  };
-  /**
-   * True when the bytes look like what deflate cannot shrink, so the file is stored without
-   * trying: already-compressed files (.gz, .zip, .whl, images, random test data) cost deflate as
-   * much CPU as text and give nothing back (a third of a cold zip's CPU on the bench tree). The
-   * test: the byte histogram is as flat as that of uniform random bytes of the same length (the
-   * entropy within 0.01 bit/byte of the 8 - 184/n such a sample shows), so Huffman coding has
-   * nothing to gain, and a block repeated to fill the file would show its own, shorter sample's
-   * deficit (it catches repeats of blocks up to ~18 KiB, which LZ77 would shrink). It reads only
-   * the file's bytes, so the zip is as deterministic as before; the rare file it stores that
-   * deflate would have shrunk (a flat histogram made of longer repeats) is only bigger.
-   * Files under 4 KiB always go through deflate; text fails the test on its first 4 KiB.
-   */
-  const incompressible = (raw: Buffer): boolean => {
-    const n = raw.length;
-    if (n < 4096 || entropy(raw, 4096) < 7.5) return false;
-    return entropy(raw, n) >= 7.99 - 184 / n;
-  };
   return (absPath, size, level) => {
     if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(size + 1);
     const fd = m.fs.openSync(absPath, "r");
@@ -110,7 +74,7 @@ function preparer(m: Modules): (absPath: string, size: number, level: number) =>
     const raw = scratch.subarray(0, n);
     const crc = m.zlib.crc32(raw);
     const hash = m.crypto.createHash("sha256").update(raw).digest("hex");
-    if (level > 0 && n > 0 && !incompressible(raw)) {
+    if (level > 0 && n > 0) {
       // An output buffer the size of the file: zlib finishes in one call instead of one per 16 KiB.
       const deflated = m.zlib.deflateRawSync(raw, { level, chunkSize: Math.max(64, n + 64) });
       if (deflated.length < n) return { method: 8, crc, hash, data: deflated };
@@ -163,7 +127,8 @@ function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:w
   port.on("message", (req: BatchRequest) => {
     const reply = run(req);
     port.postMessage(reply, [reply.data]);
-    sinceGc += reply.data.byteLength;
+    // Counted in bytes read: each file leaves its deflate output (up to its own size) behind.
+    for (const size of req.sizes) sinceGc += size;
     if (gc && sinceGc > 2 << 20) {
       sinceGc = 0;
       gc();
@@ -186,6 +151,9 @@ function youngGc(v8m: typeof v8, vmm: typeof vm): (() => void) | undefined {
     return undefined;
   }
 }
+
+/** The main thread's collector, also for the writer's streamed files. */
+export const mainThreadGc = youngGc(v8, vm);
 
 const WORKER_SOURCE = [
   `const { parentPort } = require("node:worker_threads");`,
@@ -249,7 +217,7 @@ export class Preparer {
   private readonly batchOf: Int32Array;
   private readonly workers: WorkerSlot[] = [];
   private readonly prepare = preparer({ fs, zlib, crypto });
-  private readonly gc = youngGc(v8, vm);
+  private readonly gc = mainThreadGc;
   private sinceGc = 0;
   /** the first batch not handed out yet */
   private nextFree = 0;

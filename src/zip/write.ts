@@ -14,7 +14,7 @@ import { fsFailure } from "../layer/fs-error.js";
 import { zipName, type LayerEntry } from "../layer/walk.js";
 import { centralHeader, endRecords, localHeader, METHOD_DEFLATE, METHOD_STORE, type DosDateTime, type EntryRecord } from "./format.js";
 import { Output } from "./output.js";
-import { Preparer, WHOLE_FILE_MAX } from "./prepare.js";
+import { mainThreadGc, Preparer, WHOLE_FILE_MAX } from "./prepare.js";
 
 export interface ZipWriteParams {
   level: number;
@@ -34,6 +34,8 @@ export interface ZipWriteResult {
 }
 
 const STREAM_CHUNK = 1 << 20;
+/** One read buffer for every streamed file: each chunk is consumed (hashed, deflated or copied) before the next read. */
+let streamBuffer: Buffer | undefined;
 
 export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], params: ZipWriteParams): Promise<ZipWriteResult> {
   keepYoungGenerationSmall();
@@ -167,8 +169,8 @@ async function forEachChunk(e: LayerEntry, fn: (chunk: Buffer) => Promise<void>)
   let crc = 0;
   let total = 0;
   try {
+    const buf = (streamBuffer ??= Buffer.allocUnsafe(STREAM_CHUNK));
     for (;;) {
-      const buf = Buffer.allocUnsafe(STREAM_CHUNK);
       let n: number;
       try {
         n = readSync(fd, buf, 0, STREAM_CHUNK, null);
@@ -182,6 +184,9 @@ async function forEachChunk(e: LayerEntry, fn: (chunk: Buffer) => Promise<void>)
       h.update(chunk);
       crc = zlib.crc32(chunk, crc);
       await fn(chunk);
+      // zlib's output chunks are garbage outside V8's heap, which V8 lets pile up for tens of MB
+      // over a big file (a 24 MB .so took peak RSS from ~95 to ~145 MB): collect every few MiB.
+      if (mainThreadGc && total % (4 * STREAM_CHUNK) === 0) mainThreadGc();
     }
   } finally {
     closeSync(fd);

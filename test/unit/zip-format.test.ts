@@ -79,35 +79,38 @@ describe("zip format", () => {
     );
   });
 
-  it("stores what looks incompressible without deflating it, and still deflates a flat histogram made of short repeats", async () => {
+  it("tries deflate on noise-like files too: stored only when deflate does not shrink them, else zlib's exact bytes", async () => {
+    // A shortcut that stores noise-like files without trying deflate (a flat byte histogram) would
+    // change bytes users' S3 keys are made of: botocore's service-2.json.gz files look like noise
+    // yet deflate shrinks 68 of the 436 such files in the bench's data/API layer by 0.01-2.2 %.
     const work = tempDir();
     const dir = join(work, "flat");
     mkdirSync(dir);
-    const block = (n: number) => randomBytes(n);
     const files: Record<string, Buffer> = {
       "random.so": randomBytes(300_000),
       "text.gz": zlib.gzipSync(textOf(400_000, 5), { level: 9 }),
       "small-random.bin": randomBytes(3_000),
-      // A 4 KiB random block 16 times: every byte value about equally common, yet LZ77 halves it
-      // many times over; its histogram is that of a 4 KiB sample, too uneven for 64 KiB of noise.
-      "short-repeats.bin": Buffer.concat(Array(16).fill(block(4096))),
-      // The documented blind spot: a 20 KiB block 4 times looks like noise to the test, so it is
-      // stored though deflate would shrink it (bigger, still deterministic).
-      "long-repeats.bin": Buffer.concat(Array(4).fill(block(20_480))),
+      // Every byte value about equally common, yet LZ77 halves it: a histogram test would store it.
+      "long-repeats.bin": Buffer.concat(Array(4).fill(randomBytes(20_480))),
     };
     for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
     const out = join(work, "flat.zip");
     await zipLayer({ dir, output: out, level: 6 });
     unzipTest(out);
     const entries = await rawEntries(out);
-    const method = (name: string) => entries.get(name)!.method;
-    for (const name of ["random.so", "text.gz", "small-random.bin", "long-repeats.bin"]) {
-      expect(method(name), name).toBe(0);
-      expect(entries.get(name)!.raw.equals(files[name]!), name).toBe(true);
+    for (const [name, data] of Object.entries(files)) {
+      const e = entries.get(name)!;
+      const deflated = zlib.deflateRawSync(data, { level: 6 });
+      if (deflated.length < data.length) {
+        expect(e.method, name).toBe(8);
+        expect(e.raw.equals(deflated), name).toBe(true);
+      } else {
+        expect(e.method, name).toBe(0);
+        expect(e.raw.equals(data), name).toBe(true);
+      }
     }
-    expect(zlib.deflateRawSync(files["long-repeats.bin"]!).length).toBeLessThan(files["long-repeats.bin"]!.length / 2);
-    expect(method("short-repeats.bin")).toBe(8);
-    expect(entries.get("short-repeats.bin")!.raw.equals(zlib.deflateRawSync(files["short-repeats.bin"]!, { level: 6 }))).toBe(true);
+    expect(entries.get("long-repeats.bin")!.method).toBe(8);
+    expect(entries.get("random.so")!.method).toBe(0);
   });
 
   it("switches to ZIP64 past 65,535 entries, and still says nothing to do the second time", async () => {
