@@ -12,6 +12,7 @@ import { planCommand } from "./commands/plan.js";
 import { stackStateCommand } from "./commands/stack-state.js";
 import { buildToolsCommand } from "./commands/build-tools.js";
 import { checkCommand } from "./commands/check.js";
+import { deployTemplateCommand } from "./commands/deploy-template.js";
 
 function reportAndExit(err: unknown): never {
   if (err instanceof UserError) {
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<void> {
     .command(stackStateCommand)
     .command(buildToolsCommand)
     .command(checkCommand)
+    .command(deployTemplateCommand)
     .demandCommand(1, "Name a command; see --help.")
     .strict()
     .version(VERSION)

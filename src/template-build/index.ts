@@ -19,6 +19,7 @@ import { runtimeLanguage } from "../layer-build/target.js";
 import { replaceAtomically } from "../zip/atomic.js";
 import { applyEdits, type Edit, pairOf, removePair, replaceScalar } from "./edit.js";
 import { BUILD_METADATA, findLayers, type LayerFound, type TemplateTree } from "./find.js";
+import { isJson, sourceHeader } from "./source.js";
 
 export interface TemplateBuildOptions {
   /** the root template */
@@ -244,7 +245,14 @@ export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBu
     if (edits.length === 0 && t !== tree) continue;
     const output = t === tree ? rootOutput : rewrittenName(t.file.path);
     if (output === t.file.path) throw new UserError(`--output-template would overwrite the template itself: ${shown(output)}`, 2);
-    const status = await writeIfChanged(output, applyEdits(t.file.text, edits));
+    let text = applyEdits(t.file.text, edits);
+    // The root copy is what a deploy picks up beside the template: its first line says from which
+    // templates it was written, so a stale copy is refused (deploy.ts). JSON has no comments.
+    if (t === tree && !isJson(text)) {
+      const bom = text.startsWith("\uFEFF") ? "\uFEFF" : "";
+      text = bom + sourceHeader(output, tree) + text.slice(bom.length);
+    }
+    const status = await writeIfChanged(output, text);
     copies.set(t, output);
     templates.push({ source: t.file.shown, output: shown(output), status });
   }
