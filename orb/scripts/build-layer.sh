@@ -4,8 +4,8 @@
 # computed from exactly the options the build uses.
 # With PARAM_TEMPLATE it builds every layer of that SAM template instead (`--template`, zips under
 # <app-dir>/.sam-layer, a rewritten copy of each template beside it; the one-layer parameters are
-# not used), and copies the zips and the rewritten templates into PARAM_STAGE_DIR at their paths
-# from the checkout root, for persist_to_workspace.
+# not used), and has the helper copy the zips and the rewritten templates into PARAM_STAGE_DIR at
+# their paths from the checkout root, for persist_to_workspace.
 # Reads: PARAM_HELPER PARAM_APP_DIR PARAM_PKG_MANAGER PARAM_LOCKFILE PARAM_LAYER_DIR PARAM_OUTPUT
 #        PARAM_RUNTIME PARAM_ARCHITECTURE PARAM_COMPILE_BYTECODE PARAM_WRITE_KEY (optional)
 #        PARAM_INCLUDE PARAM_EXTRAS PARAM_INSTALLER (optional) PARAM_ALLOW_NATIVE_SDIST (default false)
@@ -63,21 +63,11 @@ done
 if [[ -n "${PARAM_WRITE_KEY:-}" ]]; then
   mkdir -p "$(dirname "$PARAM_WRITE_KEY")"
   args+=(--write-key "$PARAM_WRITE_KEY")
+elif [[ -n "${PARAM_TEMPLATE:-}" && -n "${PARAM_STAGE_DIR:-}" ]]; then
+  # The helper copies exactly this build's zips and rewritten templates (nested ones outside
+  # app-dir too) into the stage folder at their paths from the checkout root.
+  args+=(--stage-dir "$PARAM_STAGE_DIR")
 fi
 
 "${helper[@]}" "${args[@]}"
 
-if [[ -n "${PARAM_TEMPLATE:-}" && -z "${PARAM_WRITE_KEY:-}" && -n "${PARAM_STAGE_DIR:-}" ]]; then
-  # Each built zip has its .zip.key beside it; the rewritten templates are named *.sam-layer.<ext>.
-  staged=0
-  while IFS= read -r -d '' file; do
-    mkdir -p "$PARAM_STAGE_DIR/$(dirname "$file")"
-    cp -p "$file" "$PARAM_STAGE_DIR/$file"
-    staged=$((staged + 1))
-  done < <(
-    find "$app_dir/.sam-layer" -name '*.zip.key' -print0 2>/dev/null | sed -z 's/\.key$//'
-    find "$app_dir" \( -path "$app_dir/.sam-layer" -o -name node_modules -o -name .aws-sam -o -name .git \) -prune \
-      -o -type f -name '*.sam-layer.*' -print0
-  )
-  echo "build-layer: staged $staged files (layer zips and rewritten templates) in $PARAM_STAGE_DIR for the workspace"
-fi

@@ -27,6 +27,7 @@ interface BuildArgs {
   template?: string;
   "out-dir": string;
   "output-template"?: string;
+  "stage-dir"?: string;
   json: boolean;
 }
 
@@ -128,11 +129,20 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         type: "string",
         describe: "with --template: the rewritten template, relative to the template's folder (default: <name>.sam-layer.<ext> beside it)",
       })
+      .option("stage-dir", {
+        type: "string",
+        describe:
+          "with --template: also copy the built zips and the rewritten templates into this folder at their paths from the current folder (for a CI workspace)",
+      })
       .option("json", { type: "boolean", default: false, describe: "print one JSON object" }),
   handler: async (a) => {
     // With --needed-tools stdout is the tools line alone.
     const say = (line: string) => (a.json || a["needed-tools"] ? process.stderr : process.stdout).write(`${line}\n`);
     if (a.template !== undefined) return buildTemplateCommand(a, say);
+    if (a["stage-dir"] !== undefined) {
+      const { UserError } = await import("../errors.js");
+      throw new UserError("--stage-dir is for --template builds", 2);
+    }
     const { buildLayer } = await import("../layer-build/index.js");
     const { formatBuild } = await import("../layer-build/report.js");
     const result = await buildLayer({
@@ -199,6 +209,11 @@ async function buildTemplateCommand(a: BuildArgs, say: (line: string) => void): 
     // One line, the tools separated by spaces (empty when none), for `read -a` in a shell.
     process.stdout.write(`${result.tools.join(" ")}\n`);
     return;
+  }
+  if (result.status === "built" && a["stage-dir"] !== undefined) {
+    const { stageOutputs } = await import("../template-build/stage.js");
+    const staged = await stageOutputs(result, a["stage-dir"]);
+    say(`staged ${staged} files (layer zips and rewritten templates) in ${a["stage-dir"]} for the workspace`);
   }
   if (result.status === "built") {
     for (const l of result.layers) {
