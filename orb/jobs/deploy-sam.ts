@@ -30,7 +30,12 @@ export function deploySamJob(
 ): CircleCI.reusable.ParameterizedJob {
   const p = new CircleCI.parameters.CustomParametersList<JobLiteral>();
   p.define("app-dir", "string", ".", "Folder of the SAM application, relative to the checkout.");
-  p.define("template", "string", "template.yaml", "SAM template, relative to app-dir.");
+  p.define(
+    "template",
+    "string",
+    "template.yaml",
+    "SAM template, relative to app-dir. When build-layer's `template` build wrote a copy beside it (<name>.sam-layer.<ext>, its layers pointing at the built zips), the copy is deployed; a copy written from another version of the template fails the job.",
+  );
   p.define("stack-name", "string", undefined, "CloudFormation stack to deploy (required).");
   p.define("s3-bucket", "string", "", "S3 bucket for the artifacts. Set this or resolve-s3.");
   p.define("resolve-s3", "boolean", false, "Let SAM create and use its managed artifacts bucket instead of s3-bucket.");
@@ -94,7 +99,7 @@ export function deploySamJob(
     scriptStep("Package with sam package", "sam-package.sh", {
       ...s3,
       ...config,
-      ...paramEnv("template", "sam-build"),
+      ...paramEnv("helper", "template", "sam-build"),
       PARAM_PACKAGED_TEMPLATE: PACKAGED_TEMPLATE,
     }),
     new CircleCI.reusable.ReusedCommand(plan, {

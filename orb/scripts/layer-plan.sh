@@ -15,9 +15,6 @@ read -r -a helper <<<"${PARAM_HELPER:?layer-plan: PARAM_HELPER is required}"
 stack=${PARAM_STACK_NAME:?layer-plan: PARAM_STACK_NAME is required}
 packaged=${PARAM_PACKAGED_TEMPLATE:?layer-plan: PARAM_PACKAGED_TEMPLATE is required}
 args=(plan "$packaged")
-if [[ -n "${PARAM_SOURCE_TEMPLATE:-}" ]]; then
-  args+=(--template "$PARAM_SOURCE_TEMPLATE")
-fi
 state_args=()
 if [[ "${PARAM_DELETE_ROLLBACK_COMPLETE:-false}" == "true" ]]; then
   state_args=(--delete-rollback-complete)
@@ -161,4 +158,9 @@ for _ in 1 2 3; do
   esac
   stack_tool describe "$stack" "$packaged" "$info"
 done
+if [[ -n "${PARAM_SOURCE_TEMPLATE:-}" ]]; then
+  # The template that was packaged: the copy build-layer's `template` build wrote, when there is one.
+  source_template=$("${helper[@]}" deploy-template "$PARAM_SOURCE_TEMPLATE")
+  args+=(--template "$source_template")
+fi
 "${helper[@]}" "${args[@]}" --stack-info "$info"

@@ -5,6 +5,7 @@
 # function and what to do) and names what to install: esbuild, at a pinned version, when a function
 # uses BuildMethod: esbuild and none is on PATH. Cached and parallel by default; build-args are
 # split as shell words (quotes respected, nothing expanded), so several flags pass.
+# Builds the rewritten copy of the template when build-layer wrote one (`sam-layer deploy-template`).
 # PARAM_WRITE_KEY mode writes the build cache's key (the templates and the functions' manifests and
 # lockfiles) and builds nothing.
 # Reads: PARAM_HELPER PARAM_APP_DIR PARAM_TEMPLATE PARAM_BUILD_ARGS PARAM_CONFIG_FILE PARAM_CONFIG_ENV
@@ -20,6 +21,10 @@ if [[ -n "${PARAM_WRITE_KEY:-}" ]]; then
   [[ "$key" == /* ]] || key="$PWD/$key"
 fi
 cd "${PARAM_APP_DIR:?sam-build: PARAM_APP_DIR is required}"
+# The copy build-layer's `template` build wrote beside the template (its layers point at the built
+# zips) when there is one; the helper says which and why, and refuses a stale copy. The cache key
+# is then of the template actually built.
+template=$("${helper[@]}" deploy-template "$template")
 
 if [[ -n "${PARAM_WRITE_KEY:-}" ]]; then
   "${helper[@]}" build-tools "$template" --write-key "$key" >/dev/null

@@ -1,12 +1,12 @@
 // Zero-edit adoption, end to end: an app written the `sam build` way (a Python and a Node.js layer,
 // each a folder with a lockfile and `Metadata: BuildMethod`, the Python one also holding the app's
 // own common_utils/; two functions using both through !Ref), never edited, goes through the orb's
-// scripts as CircleCI would run them: build-layer with
-// its `template` parameter (key step, restore_cache with the template fallback, install-pkg-tool,
-// build, save_cache, the staged workspace), then deploy-sam on another checkout with the workspace
-// attached (sam package of the rewritten template, layer plan, sam deploy) against the local AWS
-// endpoint. Layer versions and the functions' layer ARNs are read back from the endpoint, and the
-// functions are run with the layers they got.
+// scripts as CircleCI would run them: build-layer with its `template` parameter (key step,
+// restore_cache with the template fallback, install-pkg-tool, build, save_cache, the staged
+// workspace), then deploy-sam on another checkout with the workspace attached and the user's own
+// `template: template.yaml` (sam package of the rewritten copy it picks, layer plan, sam deploy)
+// against the local AWS endpoint. Layer versions and the functions' layer ARNs are read back from
+// the endpoint, and the functions are run with the layers they got.
 import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -75,16 +75,20 @@ describe("an unmodified sam build app through the orb's scripts: a layer version
 
     const app = join(deployRoot, "app");
     const packaged = join(work, `run-${n}`, "packaged.yaml");
-    await runOrbScript(
+    // deploy-sam as the user already had it: `template: template.yaml`. Its scripts deploy the copy
+    // build-layer wrote beside it (the layer plan reads it too: no "is a folder" warning below).
+    const packageRun = await runOrbScript(
       "sam-package",
-      { app_dir: app, template: "template.sam-layer.yaml", packaged_template: packaged, s3_bucket: BUCKET, region: REGION },
+      { app_dir: app, template: "template.yaml", packaged_template: packaged, s3_bucket: BUCKET, region: REGION },
       env,
     );
     const plan = await runOrbScript(
       "layer-plan",
-      { stack_name: STACK, packaged_template: packaged, source_template: join(app, "template.sam-layer.yaml"), region: REGION },
+      { stack_name: STACK, packaged_template: packaged, source_template: join(app, "template.yaml"), region: REGION },
       env,
     );
+    for (const step of [packageRun, plan])
+      expect(step.stderr).toMatch(/^sam-layer: deploying \S*template\.sam-layer\.yaml: the copy build-layer wrote from \S*template\.yaml/m);
     await runOrbScript(
       "sam-deploy",
       {
@@ -143,7 +147,7 @@ describe("an unmodified sam build app through the orb's scripts: a layer version
     expect(r.buildOutput).toMatch(/^NodeDepsLayer: npm, nodejs20\.x x86_64, created, md5 [0-9a-f]{32}, /m);
     // The Python layer's folder holds code of its own (common_utils/): shipped and imported by the check.
     expect(r.buildOutput).toMatch(/^PyDepsLayer: import check: 1 module of 1 distribution and 1 own module import on python3\.12 /m);
-    expect(r.buildOutput).toMatch(/build-layer: staged 3 files/);
+    expect(r.buildOutput).toMatch(/^staged 3 files \(layer zips and rewritten templates\) in /m);
     // The S3 key of each layer is its zip's MD5: the bytes sam-layer made went up as they are.
     expect(r.s3Key).toEqual(r.md5);
     expect(r.plan).toMatch(/^PyDepsLayer: new: first deploy$/m);

@@ -33,6 +33,7 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
   }
 
   const packageParams = () => ({
+    PARAM_HELPER: LOCAL_HELPER,
     PARAM_APP_DIR: app,
     PARAM_TEMPLATE: "template.yaml",
     PARAM_PACKAGED_TEMPLATE: "out/packaged.yaml",
@@ -124,9 +125,10 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
     const helper = await recordingHelper(work);
     await script("layer-plan.sh", { ...planParams(helper.command), PARAM_REGION: "us-east-1" });
     const calls = await helper.calls();
-    expect(calls.map((c) => c.args[0])).toEqual(["stack-state", "plan"]);
-    expect(calls[1]?.args.slice(0, 4)).toEqual(["plan", "out/packaged.yaml", "--template", join(app, "template.yaml")]);
-    expect(calls[1]?.args[4]).toBe("--stack-info");
+    expect(calls.map((c) => c.args[0])).toEqual(["stack-state", "deploy-template", "plan"]);
+    expect(calls[1]?.args).toEqual(["deploy-template", join(app, "template.yaml")]);
+    expect(calls[2]?.args.slice(0, 4)).toEqual(["plan", "out/packaged.yaml", "--template", join(app, "template.yaml")]);
+    expect(calls[2]?.args[4]).toBe("--stack-info");
     // The real helper: same zip, same S3 key, so no new layer version.
     const real = await script("layer-plan.sh", planParams(LOCAL_HELPER));
     expect(real.stdout).toMatch(new RegExp(`stack ${STACK} is (CREATE|UPDATE)_COMPLETE`));

@@ -18,7 +18,7 @@ export interface Recorded {
   deployed: string | null;
 }
 
-/** A helper command that only records its arguments (one JSON line per call) and prints `json`. */
+/** A helper command that only records its arguments (one JSON line per call) and prints `json` (deploy-template: the template given). */
 export async function recordingHelper(dir: string, json: object = {}): Promise<{ command: string; calls(): Promise<Recorded[]> }> {
   const script = join(dir, "record-args.mjs");
   const log = join(dir, "calls.jsonl");
@@ -30,7 +30,9 @@ export async function recordingHelper(dir: string, json: object = {}): Promise<{
       'const at = args.indexOf("--deployed");',
       'const deployed = at >= 0 ? readFileSync(args[at + 1], "utf8") : null;',
       'appendFileSync(log, JSON.stringify({ args, deployed }) + "\\n");',
-      `process.stdout.write(${JSON.stringify(JSON.stringify(json))} + "\\n");`,
+      // deploy-template answers with the template it was given (no copy beside it)
+      'if (args[0] === "deploy-template") process.stdout.write(args[1] + "\\n");',
+      `else process.stdout.write(${JSON.stringify(JSON.stringify(json))} + "\\n");`,
     ].join("\n"),
   );
   await writeFile(log, "");

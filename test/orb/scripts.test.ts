@@ -2,15 +2,15 @@
 // the layer build with the bundled helper on a real requirements.txt, the package-manager and SAM
 // CLI installs from PyPI into a throwaway HOME. Plus shellcheck and the conventions every script keeps.
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readdir, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, readdir, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checksum, CiCache } from "../support/ci-cache.js";
 import { REPO, VENV_BIN, run } from "../support/run.js";
 import { scriptReads } from "./orb-review.js";
 import { buildLayerEnv } from "../support/orb-scripts.js";
-import { SCRIPTS_DIR, recordingHelper, runScript } from "./script-harness.js";
+import { LOCAL_HELPER, SCRIPTS_DIR, recordingHelper, runScript } from "./script-harness.js";
 
 let work: string;
 let scripts: Map<string, string>;
@@ -223,6 +223,120 @@ describe("build-layer.sh", () => {
     // A different architecture is a different cache key.
     await runScript("build-layer.sh", { ...env, PARAM_ARCHITECTURE: "arm64", PARAM_WRITE_KEY: keyFile });
     expect((await readFile(keyFile, "utf8")).trim()).not.toBe(key);
+  });
+});
+
+describe("deploy-sam's scripts: the template they build, key, package and plan", () => {
+  // No functions and no layer sam-layer builds: nothing is installed, what is tested is which file
+  // the scripts hand to `sam` and to the helper. `sam` is a stand-in that records its arguments.
+  const TEMPLATE =
+    "Transform: AWS::Serverless-2016-10-31\nResources:\n  Published:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: {Bucket: shared, Key: published.zip}\n";
+  let dir: string;
+  let appDir: string;
+  let env: NodeJS.ProcessEnv;
+  let samLog: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(work, "deploy-template-"));
+    appDir = join(dir, "app");
+    await mkdir(appDir);
+    await writeFile(join(appDir, "template.yaml"), TEMPLATE);
+    const bin = join(dir, "bin");
+    await mkdir(bin);
+    samLog = join(dir, "sam-args.txt");
+    await writeFile(join(bin, "sam"), `#!/usr/bin/env bash\necho "$*" >>${JSON.stringify(samLog)}\n`, { mode: 0o755 });
+    await writeFile(samLog, "");
+    env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, PARAM_HELPER: LOCAL_HELPER, PARAM_APP_DIR: "app", PARAM_CONFIG_FILE: "samconfig.toml" };
+  });
+
+  /** sam-build.sh's key and build steps, then sam-package.sh without sam build: the template each gave sam, the key, the lines. */
+  async function deploySteps(template: string, okCodes = [0]) {
+    await writeFile(samLog, "");
+    const key = join(dir, "sam-build-key");
+    await rm(key, { force: true });
+    const p = { ...env, PARAM_TEMPLATE: template };
+    const keyed = await runScript("sam-build.sh", { ...p, PARAM_WRITE_KEY: key }, { cwd: dir, okCodes });
+    const built = await runScript("sam-build.sh", p, { cwd: dir, okCodes });
+    const packaged = await runScript(
+      "sam-package.sh",
+      { ...p, PARAM_PACKAGED_TEMPLATE: join(dir, "packaged.yaml"), PARAM_S3_BUCKET: "b", PARAM_SAM_BUILD: "false" },
+      { cwd: dir, okCodes },
+    );
+    const sam = (await readFile(samLog, "utf8")).split("\n").filter(Boolean);
+    const templates = sam.map((line) => /--template-file (\S+)/.exec(line)?.[1]);
+    return { templates, key: existsSync(key) ? await readFile(key, "utf8") : undefined, runs: [keyed, built, packaged] };
+  }
+
+  /** The key sam-layer build-tools writes for a template of the app (what the cache key must be of). */
+  async function keyOf(template: string): Promise<string> {
+    const file = join(dir, "expected-key");
+    await run("node", [join(REPO, "dist/sam-layer.mjs"), "build-tools", template, "--write-key", file], { cwd: appDir });
+    return readFile(file, "utf8");
+  }
+
+  it("no copy: the template as it is, for the key, sam build and sam package", async () => {
+    const r = await deploySteps("template.yaml");
+    expect(r.templates).toEqual(["template.yaml", "template.yaml"]);
+    expect(r.key).toBe(await keyOf("template.yaml"));
+    for (const run of r.runs) expect(run.stderr).toContain("sam-layer: deploying template.yaml as it is (no template.sam-layer.yaml");
+  });
+
+  it("with the copy build-layer's `template` build wrote: the copy, for the key, sam build and sam package; also when it is set explicitly", async () => {
+    const built = await runScript("build-layer.sh", { ...env, PARAM_TEMPLATE: "template.yaml", PARAM_STAGE_DIR: join(dir, "stage") }, { cwd: dir });
+    expect(built.stdout).toMatch(/^app\/template\.sam-layer\.yaml: written/m);
+    const expected = await keyOf("template.sam-layer.yaml");
+    expect(expected).not.toBe(await keyOf("template.yaml"));
+    for (const template of ["template.yaml", "template.sam-layer.yaml"]) {
+      const r = await deploySteps(template);
+      expect(r.templates).toEqual(["template.sam-layer.yaml", "template.sam-layer.yaml"]);
+      expect(r.key).toBe(expected);
+      for (const run of r.runs) expect(run.stderr).toMatch(/^sam-layer: deploying template\.sam-layer\.yaml: the copy build-layer wrote from template\.yaml/m);
+    }
+  });
+
+  it("a stale copy (the template changed since): each step fails with the one line, before sam runs", async () => {
+    await writeFile(join(appDir, "template.yaml"), `${TEMPLATE}Outputs: {}\n`);
+    const r = await deploySteps("template.yaml", [1]);
+    expect(r.templates).toEqual([]);
+    expect(r.key).toBeUndefined();
+    for (const run of r.runs) {
+      expect(run.stderr).toBe(
+        "sam-layer: template.sam-layer.yaml was written from another version of template.yaml (or of its nested templates); run the build-layer job with `template` set in the same workflow before deploy-sam, so the copy is written again (or delete template.sam-layer.yaml)\n",
+      );
+    }
+    await writeFile(join(appDir, "template.yaml"), TEMPLATE);
+  });
+
+  it("build-layer stages this build's zips and copies for the workspace, a nested template's copy outside app-dir too; the deploy checkout picks the copy", async () => {
+    const checkout = join(dir, "monorepo");
+    await mkdir(join(checkout, "app"), { recursive: true });
+    await mkdir(join(checkout, "shared/deps"), { recursive: true });
+    await writeFile(
+      join(checkout, "app/template.yaml"),
+      "Transform: AWS::Serverless-2016-10-31\nResources:\n  Orders:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: ../shared/orders.yaml\n",
+    );
+    await writeFile(
+      join(checkout, "shared/orders.yaml"),
+      "Resources:\n  Deps:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: deps\n    Metadata:\n      BuildMethod: python3.12\n",
+    );
+    await writeFile(join(checkout, "shared/deps/requirements.txt"), "six==1.16.0\n");
+    const deploy = join(dir, "deploy-checkout");
+    await cp(checkout, deploy, { recursive: true });
+    const stage = join(dir, "workspace");
+    const built = await runScript("build-layer.sh", { ...env, PARAM_TEMPLATE: "template.yaml", PARAM_STAGE_DIR: stage }, { cwd: checkout });
+    expect(built.stdout).toContain(`staged 3 files (layer zips and rewritten templates) in ${stage} for the workspace`);
+    const staged = (await readdir(stage, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    expect(staged.map((e) => relative(stage, join(e.parentPath, e.name))).sort()).toEqual([
+      "app/.sam-layer/Orders/Deps.zip",
+      "app/template.sam-layer.yaml",
+      "shared/orders.sam-layer.yaml",
+    ]);
+    expect(await readFile(join(stage, "app/template.sam-layer.yaml"), "utf8")).toContain("Location: ../shared/orders.sam-layer.yaml\n");
+    expect(await readFile(join(stage, "shared/orders.sam-layer.yaml"), "utf8")).toContain("ContentUri: ../app/.sam-layer/Orders/Deps.zip\n");
+    // attach_workspace at the deploy checkout's root, then deploy-sam's `template: template.yaml`
+    await cp(stage, deploy, { recursive: true });
+    const picked = await run("node", [join(REPO, "dist/sam-layer.mjs"), "deploy-template", "app/template.yaml"], { cwd: deploy });
+    expect(picked.stdout).toBe("app/template.sam-layer.yaml\n");
   });
 });
 
