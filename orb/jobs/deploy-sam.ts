@@ -20,7 +20,8 @@ export const deploySamDescription =
   "steps, install a pinned SAM CLI (cached), `sam build --cached --parallel` of the functions (its cache " +
   "saved by CircleCI; the prebuilt layer zip passes through untouched), `sam package`, the layer plan " +
   "(unchanged / new layer version, nested stacks included; fails for a stack CloudFormation cannot update), " +
-  "`sam deploy`, and store the packaged template as an artifact. Honours the app's samconfig.toml.";
+  "`sam deploy`, and store the packaged template as an artifact. Honours the app's samconfig.toml. After " +
+  "build-layer's `template` build it deploys the copy of the template it wrote (checked to be written from the template as it is now).";
 
 export function deploySamJob(
   executor: CircleCI.reusable.ReusableExecutor,

@@ -14,11 +14,9 @@ set -euo pipefail
 read -r -a helper <<<"${PARAM_HELPER:?layer-plan: PARAM_HELPER is required}"
 stack=${PARAM_STACK_NAME:?layer-plan: PARAM_STACK_NAME is required}
 packaged=${PARAM_PACKAGED_TEMPLATE:?layer-plan: PARAM_PACKAGED_TEMPLATE is required}
-args=(plan "$packaged")
 state_args=()
 if [[ "${PARAM_DELETE_ROLLBACK_COMPLETE:-false}" == "true" ]]; then
   state_args=(--delete-rollback-complete)
-  args+=(--delete-rollback-complete)
 fi
 # How long to wait for another operation on the stack to finish.
 wait_seconds=${SAM_LAYER_STACK_WAIT_SECONDS:-1800}
@@ -158,9 +156,10 @@ for _ in 1 2 3; do
   esac
   stack_tool describe "$stack" "$packaged" "$info"
 done
+args=(plan "$packaged")
 if [[ -n "${PARAM_SOURCE_TEMPLATE:-}" ]]; then
   # The template that was packaged: the copy build-layer's `template` build wrote, when there is one.
   source_template=$("${helper[@]}" deploy-template "$PARAM_SOURCE_TEMPLATE")
   args+=(--template "$source_template")
 fi
-"${helper[@]}" "${args[@]}" --stack-info "$info"
+"${helper[@]}" "${args[@]}" "${state_args[@]}" --stack-info "$info"

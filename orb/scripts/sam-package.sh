@@ -16,16 +16,8 @@ packaged="$(cd "$(dirname "$packaged")" && pwd)/$(basename "$packaged")"
 cd "${PARAM_APP_DIR:?sam-package: PARAM_APP_DIR is required}"
 
 template=${PARAM_TEMPLATE:?sam-package: PARAM_TEMPLATE is required}
-if [[ "${PARAM_SAM_BUILD:-false}" == "true" ]]; then
-  template=.aws-sam/build/template.yaml
-else
-  # Without sam build: the copy build-layer's `template` build wrote, when there is one (the helper
-  # says which and why, and refuses a stale copy).
-  read -r -a helper <<<"${PARAM_HELPER:?sam-package: PARAM_HELPER is required}"
-  template=$("${helper[@]}" deploy-template "$template")
-fi
-args=(package --template-file "$template" --output-template-file "$packaged")
 config_file=${PARAM_CONFIG_FILE:-samconfig.toml}
+args=()
 if [[ -f "$config_file" ]]; then
   args+=(--config-file "$PWD/$config_file" --config-env "${PARAM_CONFIG_ENV:-default}")
 fi
@@ -40,6 +32,15 @@ elif [[ ! -f "$config_file" ]]; then
   echo "sam-package: set s3-bucket, or resolve-s3: true to let SAM manage a bucket" >&2
   exit 2
 fi
+if [[ "${PARAM_SAM_BUILD:-false}" == "true" ]]; then
+  template=.aws-sam/build/template.yaml
+else
+  # Without sam build: the copy build-layer's `template` build wrote, when there is one (the helper
+  # says which and why, and refuses a stale copy).
+  read -r -a helper <<<"${PARAM_HELPER:?sam-package: PARAM_HELPER is required}"
+  template=$("${helper[@]}" deploy-template "$template")
+fi
+args=(package --template-file "$template" --output-template-file "$packaged" ${args[@]+"${args[@]}"})
 if [[ -n "${PARAM_S3_PREFIX:-}" ]]; then
   args+=(--s3-prefix "$PARAM_S3_PREFIX")
 fi

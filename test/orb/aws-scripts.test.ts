@@ -235,7 +235,8 @@ describe("deploy-sam's scripts against a local AWS endpoint", () => {
         "const [answered, command] = process.argv.slice(2);",
         'if (command === "stack-state") {',
         '  if (existsSync(answered)) console.log("first-deploy"); else { writeFileSync(answered, ""); console.log("delete"); }',
-        '} else console.log("plan " + process.argv.slice(3).join(" "));',
+        '} else if (command === "deploy-template") console.log(process.argv[4]);',
+        'else console.log("plan " + process.argv.slice(3).join(" "));',
       ].join("\n"),
     );
     const result = await script("layer-plan.sh", {
