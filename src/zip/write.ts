@@ -169,7 +169,8 @@ async function forEachChunk(e: LayerEntry, fn: (chunk: Buffer) => Promise<void>)
   let crc = 0;
   let total = 0;
   try {
-    const buf = (streamBuffer ??= Buffer.allocUnsafe(STREAM_CHUNK));
+    streamBuffer ??= Buffer.allocUnsafe(STREAM_CHUNK);
+    const buf = streamBuffer;
     for (;;) {
       let n: number;
       try {
