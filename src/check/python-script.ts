@@ -1,5 +1,7 @@
 // The Python side of the import check, run as `python3.X -I -S -B -c SCRIPT <layer python dir>
-// <X.Y> <result file> <skip,list> [<own,modules> <label>]`. Own modules (a layer folder's own code)
+// <X.Y> <result file> <skip,list> <part>/<parts> [<own,modules> <label>]`. Several processes
+// (one per core) each import their share of the distributions: every process lists them all and
+// deals them out the same way, biggest first (by RECORD's sizes) to the least loaded share. Own modules (a layer folder's own code)
 // are imported after the distributions' modules; for them, a missing module that every Lambda
 // Python runtime ships (boto3 and its dependencies, outside the layer) is not a failure. -I: no PYTHON* variables, no user site, no script folder;
 // -S: no site-packages of the interpreter; -B: no .pyc written into the layer being checked.
@@ -7,8 +9,9 @@
 // then /opt/python, then the standard library.
 export const PYTHON_IMPORT_CHECK = String.raw`
 import importlib, json, os, platform, sys, time, warnings
-python_dir, expected, result_file, skip_arg = sys.argv[1:5]
-own_arg, own_label = (sys.argv[5:7] + ["", ""])[:2]
+python_dir, expected, result_file, skip_arg, part_arg = sys.argv[1:6]
+own_arg, own_label = (sys.argv[6:8] + ["", ""])[:2]
+part, parts = (int(x) for x in part_arg.split("/"))
 RUNTIME_PROVIDED = {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
 skip = set(n for n in skip_arg.split(",") if n)
 version = "%d.%d" % sys.version_info[:2]
@@ -74,15 +77,36 @@ def top_level(root, dist_info):
     # folders a wheel does not ship, and RECORD lists data files).
     return sorted(n for n in names if all(part.isidentifier() for part in n.split(".")) and exists(root, n))
 
+def installed_bytes(dist_info):
+    total = 0
+    try:
+        with open(os.path.join(dist_info, "RECORD"), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                size = line.rstrip().rsplit(",", 1)[-1]
+                total += int(size) if size.isdigit() else 0
+    except OSError:
+        pass
+    return total
+
 dists = []
 for root in roots:
     for entry in sorted(os.listdir(root)):
         if entry.endswith(".dist-info"):
             name, version = metadata(os.path.join(root, entry))
-            dists.append({"name": name, "version": version, "modules": top_level(root, os.path.join(root, entry))})
+            dists.append({"name": name, "version": version, "modules": top_level(root, os.path.join(root, entry)),
+                          "bytes": installed_bytes(os.path.join(root, entry))})
+all_dists = len(dists)
+if parts > 1:
+    loads, mine = [0] * parts, []
+    for dist in sorted(dists, key=lambda d: (-d["bytes"], d["name"])):
+        k = loads.index(min(loads))
+        loads[k] += dist["bytes"] + 1
+        if k == part:
+            mine.append(dist)
+    dists = sorted(mine, key=lambda d: d["name"].lower())
 
 own = [n for n in own_arg.split(",") if n]
-if own:
+if own and part == 0:
     dists.append({"name": own_label, "version": "", "modules": own, "own": True})
 
 failures, imported, own_imported, skipped = [], 0, 0, []
@@ -107,7 +131,7 @@ for dist in dists:
             message = str(e).splitlines()[0] if str(e) else ""
             failures.append({"dist": dist["name"], "version": dist["version"], "module": module,
                              "error": type(e).__name__ + (": " + message if message else "")})
-result.update(distributions=len([d for d in dists if not d.get("own")]), modules=imported, own=own_imported, skipped=skipped, failures=failures,
+result.update(distributions=len([d for d in dists if not d.get("own")]), all_distributions=all_dists, modules=imported, own=own_imported, skipped=skipped, failures=failures,
               seconds=round(time.time() - started, 2))
 json.dump(result, open(result_file, "w"))
 `;
