@@ -22,7 +22,7 @@ export function leftOut(name: string, atTop: boolean): boolean {
 }
 
 /** `skip` entries are paths (a folder with its content), or prefixes ending in `*`. */
-function skipped(abs: string, skip: readonly string[]): boolean {
+export function skipped(abs: string, skip: readonly string[]): boolean {
   return skip.some((s) => (s.endsWith("*") ? abs.startsWith(s.slice(0, -1)) : abs === s || abs.startsWith(s + sep)));
 }
 

@@ -13,10 +13,10 @@
 // nodejs/*.js load as CommonJS or ES modules, as it does under sam build.
 import { statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { join, relative } from "node:path";
 import { UserError } from "../errors.js";
 import { fsFailure } from "../layer/fs-error.js";
-import type { Include, LeftOut } from "./local-tree.js";
+import { type Include, type LeftOut, skipped } from "./local-tree.js";
 import { firstErrorLine, runTool } from "./run.js";
 import type { Target } from "./target.js";
 
@@ -51,10 +51,6 @@ const pythonLeftOut: LeftOut = (name) =>
 /** What npm pack packs is already chosen; inside a packed file there is nothing to leave out. */
 const nothingLeftOut: LeftOut = () => false;
 
-function skipped(abs: string, skip: readonly string[]): boolean {
-  return skip.some((s) => (s.endsWith("*") ? abs.startsWith(s.slice(0, -1)) : abs === s || abs.startsWith(s + sep)));
-}
-
 const shownPath = (abs: string) => relative(process.cwd(), abs) || abs;
 
 /**
@@ -65,14 +61,16 @@ export async function findOwnCode(appDir: string, target: Target, skip: readonly
   return target.language === "python" ? pythonOwnCode(appDir, skip) : nodeOwnCode(appDir, skip);
 }
 
-async function pythonOwnCode(appDir: string, skip: readonly string[]): Promise<Include[]> {
-  let names: string[];
+async function list(appDir: string): Promise<string[]> {
   try {
-    names = (await readdir(appDir)).sort();
+    return (await readdir(appDir)).sort();
   } catch (err) {
     throw fsFailure("cannot list", shownPath(appDir), err);
   }
-  return names
+}
+
+async function pythonOwnCode(appDir: string, skip: readonly string[]): Promise<Include[]> {
+  return (await list(appDir))
     .filter((n) => !notCodeAtTop(n) && !pythonLeftOut(n, true) && !skipped(join(appDir, n), skip))
     .map((n) => ({ src: join(appDir, n), dest: `python/${n}`, shown: shownPath(join(appDir, n)), own: true, leftOut: pythonLeftOut }));
 }
@@ -80,13 +78,7 @@ async function pythonOwnCode(appDir: string, skip: readonly string[]): Promise<I
 /** `npm pack --dry-run` names the files sam build's npm pack would pack (package.json "files", .npmignore, .gitignore). */
 async function nodeOwnCode(appDir: string, skip: readonly string[]): Promise<Include[]> {
   // A folder of manifests alone (the usual dependencies layer) needs no npm run: nothing to ship.
-  let names: string[];
-  try {
-    names = await readdir(appDir);
-  } catch (err) {
-    throw fsFailure("cannot list", shownPath(appDir), err);
-  }
-  if (!names.some((n) => !n.startsWith(".") && n !== "node_modules" && !notCodeAtTop(n) && !skipped(join(appDir, n), skip))) return [];
+  if (!(await list(appDir)).some((n) => !n.startsWith(".") && n !== "node_modules" && !notCodeAtTop(n) && !skipped(join(appDir, n), skip))) return [];
   const run = await runTool("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
     cwd: appDir,
     env: { NO_COLOR: "1", npm_config_update_notifier: "false", npm_config_progress: "false", npm_config_loglevel: "error" },

@@ -169,3 +169,10 @@ function classify(l: Partial, properties: YAMLMap): LayerFound {
   // them (src/layer-build/own-code.ts).
   return { ...found, runtime, architecture };
 }
+
+/** Every template of the tree once, root first, in the order the walk found them (a template nested twice counts once). */
+export function allTemplates(tree: TemplateTree, seen = new Set<TemplateTree>()): TemplateTree[] {
+  if (seen.has(tree)) return [];
+  seen.add(tree);
+  return [tree, ...tree.nested.flatMap((n) => allTemplates(n.child, seen))];
+}

@@ -18,7 +18,7 @@ import type { Installer } from "../layer-build/install.js";
 import { runtimeLanguage } from "../layer-build/target.js";
 import { replaceAtomically } from "../zip/atomic.js";
 import { applyEdits, type Edit, pairOf, removePair, replaceScalar } from "./edit.js";
-import { BUILD_METADATA, findLayers, type LayerFound, type TemplateTree } from "./find.js";
+import { allTemplates, BUILD_METADATA, findLayers, type LayerFound, type TemplateTree } from "./find.js";
 import { isJson, sourceHeader } from "./source.js";
 
 export interface TemplateBuildOptions {
@@ -115,12 +115,6 @@ function shown(path: string): string {
 function layerPaths(outDir: string, idPath: string): { layerDir: string; output: string } {
   const base = join(outDir, ...idPath.split("/"));
   return { layerDir: base, output: `${base}.zip` };
-}
-
-function allTemplates(tree: TemplateTree, seen = new Set<TemplateTree>()): TemplateTree[] {
-  if (seen.has(tree)) return [];
-  seen.add(tree);
-  return [tree, ...tree.nested.flatMap((n) => allTemplates(n.child, seen))];
 }
 
 /** Layers sam-layer can build, with a manager detected from their folder; the rest with a reason. */

@@ -3,14 +3,7 @@
 // can tell a copy written from the templates as they are now from a stale one.
 import { createHash } from "node:crypto";
 import { dirname, relative, sep } from "node:path";
-import type { TemplateTree } from "./find.js";
-
-/** Every template of the tree once, root first, in the order the walk found them. */
-function treeFiles(tree: TemplateTree, seen = new Set<TemplateTree>()): TemplateTree[] {
-  if (seen.has(tree)) return [];
-  seen.add(tree);
-  return [tree, ...tree.nested.flatMap((n) => treeFiles(n.child, seen))];
-}
+import { allTemplates, type TemplateTree } from "./find.js";
 
 /**
  * A digest of the root template and every local nested template (each named by its path from the
@@ -20,7 +13,7 @@ export function sourceDigest(tree: TemplateTree): string {
   const root = dirname(tree.file.path);
   const h = createHash("sha256");
   h.update("sam-layer-template-source/1\n");
-  for (const t of treeFiles(tree)) {
+  for (const t of allTemplates(tree)) {
     const text = Buffer.from(t.file.text, "utf8");
     h.update(`${relative(root, t.file.path).split(sep).join("/")}\n${text.length}\n`);
     h.update(text);
