@@ -95,7 +95,6 @@ for root in roots:
             name, version = metadata(os.path.join(root, entry))
             dists.append({"name": name, "version": version, "modules": top_level(root, os.path.join(root, entry)),
                           "bytes": installed_bytes(os.path.join(root, entry))})
-all_dists = len(dists)
 if parts > 1:
     loads, mine = [0] * parts, []
     for dist in sorted(dists, key=lambda d: (-d["bytes"], d["name"])):
@@ -131,7 +130,7 @@ for dist in dists:
             message = str(e).splitlines()[0] if str(e) else ""
             failures.append({"dist": dist["name"], "version": dist["version"], "module": module,
                              "error": type(e).__name__ + (": " + message if message else "")})
-result.update(distributions=len([d for d in dists if not d.get("own")]), all_distributions=all_dists, modules=imported, own=own_imported, skipped=skipped, failures=failures,
+result.update(distributions=len([d for d in dists if not d.get("own")]), modules=imported, own=own_imported, skipped=skipped, failures=failures,
               seconds=round(time.time() - started, 2))
 json.dump(result, open(result_file, "w"))
 `;

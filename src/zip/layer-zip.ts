@@ -67,7 +67,7 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
   const { level, output } = checkZipArgs(opts);
   const time = zipTimestamp();
   // No zip yet: one will be written, so the writer's threads can boot while the folder is walked.
-  if (!existsSync(output) && (opts.level ?? DEFAULT_LEVEL) > 0) (await import("./prepare.js")).startWorkersEarly();
+  if (!existsSync(output) && level > 0) (await import("./prepare.js")).startWorkersEarly();
 
   const entries = await walkLayer(opts.dir, { exclude: opts.exclude, includePycache: opts.includePycache });
   const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);

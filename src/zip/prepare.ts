@@ -301,15 +301,15 @@ export class Preparer {
   async take(i: number): Promise<Prepared> {
     const b = this.batches[this.batchOf[i]!];
     if (!b) throw new Error(`internal: entry ${i} is not prepared here`);
-    // Not handed out yet: every batch before it is written, so it is the next free one.
-    if (b.reply === undefined && this.batches[this.nextFree] === b) this.prepareOneHere();
+    // A batch not handed out yet is the next free one (every batch before it is written), so the
+    // first prepareOneHere() prepares it; else the main thread prepares later batches meanwhile.
     while (b.done === undefined && !this.failure) {
       if (!this.prepareOneHere()) {
         await b.reply;
         break;
       }
       // Let the workers' replies in (and top their queues up) before deciding again.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (b.done === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (this.failure) throw this.failure;
     const r = b.done ?? (await b.reply!);
