@@ -193,7 +193,13 @@ const started: Worker[] = [];
  * The Preparer stops them again when the layer turns out too small to need them.
  */
 export function startWorkersEarly(): void {
-  if (started.length === 0) for (let k = 0; k < workerCount(); k++) started.push(startWorker());
+  if (started.length > 0) return;
+  for (let k = 0; k < workerCount(); k++) {
+    // Not keeping the process alive until a Preparer takes it: a walk that fails leaves no thread behind.
+    const worker = startWorker();
+    worker.unref();
+    started.push(worker);
+  }
 }
 
 interface WorkerSlot {
@@ -247,6 +253,7 @@ export class Preparer {
     for (const w of early.slice(n)) void w.terminate();
     for (let k = 0; k < n; k++) {
       const worker = early[k] ?? startWorker();
+      worker.ref();
       const slot: WorkerSlot = { worker, queue: [] };
       worker.on("message", (r: BatchReply) => slot.queue.shift()?.(r));
       worker.on("error", (err) => {
