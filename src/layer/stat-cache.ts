@@ -1,9 +1,12 @@
 // `<output>.stat.json`: content hashes by (path, size, mtime), and the zip's own hashes by its
 // stat, so a "nothing to do" run costs stat calls and reading the zip's tail, not reading files.
+// Two lines: a small head (the zip's identity, and the listing and digest it was made from), then
+// the per-file hashes, parsed only when the head cannot vouch for the whole folder at once.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { LayerEntry } from "./walk.js";
 
-const VERSION = 1;
+const VERSION = 2;
 /**
  * A hash is only trusted when the file's mtime is this much older than the moment it was read:
  * a later write then always moves the mtime, even on file systems with coarse timestamps.
@@ -18,34 +21,97 @@ export interface ZipIdentity {
   sha256: string;
 }
 
-interface CacheFile {
+interface CacheHead {
   version: number;
   zip?: ZipIdentity;
-  /** mtime in ms with its sub-ms digits, as stat reports it */
-  files: Record<string, [size: number, mtimeMs: number, hash: string]>;
+  /** listingDigest() of the folder the zip was last written or checked from, all of it old enough to trust */
+  listing?: string;
+  /** the content digest of that folder */
+  digest?: string;
+}
+
+/** mtime in ms with its sub-ms digits, as stat reports it */
+type FileHashes = Record<string, [size: number, mtimeMs: number, hash: string]>;
+
+/**
+ * sha256 of what stat says about every entry (path, type, mode, size, mtime with its sub-ms
+ * digits), in the given (zip) order. Equal listings, every file older than the racy margin when
+ * it was hashed, mean equal content: the same promise the per-file hashes make, for the whole
+ * folder in one comparison instead of a lookup per file.
+ */
+export function listingDigest(entries: readonly LayerEntry[]): string {
+  const h = createHash("sha256").update("sam-layer-listing/1\0");
+  let batch = "";
+  for (const e of entries) {
+    batch += `${e.path}\0${e.type}\0${e.mode}\0${e.size}\0${e.type === "file" ? e.mtimeMs : 0}\n`;
+    if (batch.length > 65536) {
+      h.update(batch);
+      batch = "";
+    }
+  }
+  return h.update(batch).digest("hex");
 }
 
 export class StatCache {
   private dirty = false;
+  private parsedFiles: FileHashes | undefined;
 
   private constructor(
     readonly path: string,
-    private data: CacheFile,
+    private head: CacheHead,
+    /** the second line, parsed on first use */
+    private filesText: string,
   ) {}
 
   /** A missing, unreadable or foreign cache is an empty one. */
   static load(path: string): StatCache {
     try {
-      const data = JSON.parse(readFileSync(path, "utf8")) as CacheFile;
-      if (data && data.version === VERSION && typeof data.files === "object" && data.files) return new StatCache(path, data);
+      const text = readFileSync(path, "utf8");
+      const nl = text.indexOf("\n");
+      const head = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as CacheHead;
+      if (head && head.version === VERSION && nl > 0) return new StatCache(path, head, text.slice(nl + 1));
     } catch {
       // start empty
     }
-    return new StatCache(path, { version: VERSION, files: {} });
+    return new StatCache(path, { version: VERSION }, "{}");
+  }
+
+  private get files(): FileHashes {
+    if (this.parsedFiles === undefined) {
+      let files: unknown;
+      try {
+        files = JSON.parse(this.filesText);
+      } catch {
+        // a damaged second line is an empty cache
+      }
+      this.parsedFiles = files && typeof files === "object" ? (files as FileHashes) : {};
+      this.filesText = "";
+    }
+    return this.parsedFiles;
+  }
+
+  /**
+   * The content digest recorded with this exact listing, when there is one: the folder has not
+   * changed since it was recorded (see listingDigest), so no file needs looking up or reading.
+   */
+  digestFor(listing: string): string | undefined {
+    return this.head.listing === listing ? this.head.digest : undefined;
+  }
+
+  /**
+   * Records the listing and digest of the folder just zipped or checked, but only when every file
+   * in it is old enough for its hash to be trusted later; otherwise forgets any listing.
+   */
+  setListing(entries: readonly LayerEntry[], listing: string, digest: string, readAtMs: number): void {
+    const trusted = entries.every((e) => e.type !== "file" || e.mtimeMs + RACY_MARGIN_MS < readAtMs);
+    const next = trusted ? { listing, digest } : { listing: undefined, digest: undefined };
+    if (this.head.listing === next.listing && this.head.digest === next.digest) return;
+    this.head = { ...this.head, ...next };
+    this.dirty = true;
   }
 
   lookup(e: LayerEntry): string | undefined {
-    const hit = this.data.files[e.path];
+    const hit = this.files[e.path];
     if (hit && hit[0] === e.size && hit[1] === e.mtimeMs) return hit[2];
     return undefined;
   }
@@ -53,39 +119,39 @@ export class StatCache {
   /** Records a hash computed now, unless the file is too fresh to be trusted later. */
   remember(e: LayerEntry, hash: string, readAtMs: number): void {
     if (e.mtimeMs + RACY_MARGIN_MS >= readAtMs) {
-      if (this.data.files[e.path]) {
-        delete this.data.files[e.path];
+      if (this.files[e.path]) {
+        delete this.files[e.path];
         this.dirty = true;
       }
       return;
     }
-    const old = this.data.files[e.path];
+    const old = this.files[e.path];
     if (old && old[0] === e.size && old[1] === e.mtimeMs && old[2] === hash) return;
-    this.data.files[e.path] = [e.size, e.mtimeMs, hash];
+    this.files[e.path] = [e.size, e.mtimeMs, hash];
     this.dirty = true;
   }
 
   /** Drops paths that are no longer in the layer. */
   keepOnly(entries: readonly LayerEntry[]): void {
     const present = new Set(entries.map((e) => e.path));
-    for (const p of Object.keys(this.data.files)) {
+    for (const p of Object.keys(this.files)) {
       if (!present.has(p)) {
-        delete this.data.files[p];
+        delete this.files[p];
         this.dirty = true;
       }
     }
   }
 
   zip(size: number, mtimeMs: number, ino: number): ZipIdentity | undefined {
-    const z = this.data.zip;
+    const z = this.head.zip;
     if (z && z.size === size && z.mtimeMs === mtimeMs && z.ino === ino) return z;
     return undefined;
   }
 
   setZip(z: ZipIdentity): void {
-    const old = this.data.zip;
+    const old = this.head.zip;
     if (old && old.size === z.size && old.mtimeMs === z.mtimeMs && old.ino === z.ino && old.md5 === z.md5 && old.sha256 === z.sha256) return;
-    this.data.zip = { size: z.size, mtimeMs: z.mtimeMs, ino: z.ino, md5: z.md5, sha256: z.sha256 };
+    this.head.zip = { size: z.size, mtimeMs: z.mtimeMs, ino: z.ino, md5: z.md5, sha256: z.sha256 };
     this.dirty = true;
   }
 
@@ -98,7 +164,7 @@ export class StatCache {
     try {
       const fh = await open(temp, "w", 0o644);
       try {
-        await fh.writeFile(JSON.stringify(this.data));
+        await fh.writeFile(`${JSON.stringify(this.head)}\n${JSON.stringify(this.files)}\n`);
       } finally {
         await fh.close();
       }

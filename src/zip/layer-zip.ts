@@ -6,7 +6,7 @@ import { UserError } from "../errors.js";
 import { contentDigest, type DigestEntry } from "../layer/digest.js";
 import { hashFileSync } from "../layer/file-hash.js";
 import { fsFailure } from "../layer/fs-error.js";
-import { StatCache } from "../layer/stat-cache.js";
+import { listingDigest, StatCache } from "../layer/stat-cache.js";
 import { walkLayer, type LayerEntry } from "../layer/walk.js";
 import { fileSums } from "./file-sums.js";
 import { DEFAULT_LEVEL, zipTimestamp } from "./format.js";
@@ -74,14 +74,24 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
   const cache = StatCache.load(statCachePath(output));
   const existing = readZipComment(output);
 
+  const listing = listingDigest(entries);
+
   // Hash the folder only when the zip there was made by us with the same settings.
   if (typeof existing === "string" && existing.startsWith(zipComment(level, time.seconds, ""))) {
+    // The usual "nothing to do": the same listing as last time and the same zip file, so neither
+    // the per-file hashes nor the digest are looked at (the cache file is not even parsed past its head).
+    const recorded = cache.digestFor(listing);
+    const st = statSync(output);
+    const known = cache.zip(st.size, st.mtimeMs, st.ino);
+    if (recorded !== undefined && known && existing === zipComment(level, time.seconds, recorded)) {
+      return { output, status: "unchanged", entries: entries.length, bytes: st.size, unzippedBytes, md5: known.md5, sha256: known.sha256, digest: recorded };
+    }
     const digest = digestWithCache(entries, cache, startedMs);
     if (existing === zipComment(level, time.seconds, digest)) {
-      const st = statSync(output);
-      const sums = cache.zip(st.size, st.mtimeMs, st.ino) ?? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...fileSums(output) };
+      const sums = known ?? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...fileSums(output) };
       cache.setZip(sums);
       cache.keepOnly(entries);
+      cache.setListing(entries, listing, digest, startedMs);
       await cache.save();
       return { output, status: "unchanged", entries: entries.length, bytes: st.size, unzippedBytes, md5: sums.md5, sha256: sums.sha256, digest };
     }
@@ -106,6 +116,7 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
   });
   cache.keepOnly(entries);
   cache.setZip({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...sums });
+  cache.setListing(entries, listing, written.digest, startedMs);
   await cache.save();
   return {
     output,

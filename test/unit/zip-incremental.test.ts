@@ -5,6 +5,15 @@ import { describe, expect, it } from "vitest";
 import { zipLayer } from "../../src/zip/layer-zip.js";
 import { bytesOf, mtimeNs, runCli, sampleTree, setAllMtimes, tempDir, unzipTest, writeTree, zipListing, zipNames } from "./support.js";
 
+/** `<zip>.stat.json`: a head line (zip identity, listing, digest), then the per-file hashes. */
+function statCacheLines(out: string): { head: Record<string, unknown>; files: Record<string, unknown>; text: string } {
+  const text = readFileSync(`${out}.stat.json`, "utf8");
+  const [head, files] = text.split("\n");
+  return { head: JSON.parse(head!), files: JSON.parse(files!), text };
+}
+
+const ALL_FILES = Object.keys(sampleTree()).filter((p) => !p.endsWith("/"));
+
 function fresh(name: string): { dir: string; out: string } {
   const work = tempDir();
   const dir = join(work, name);
@@ -76,10 +85,12 @@ describe("incremental zip", () => {
     const old = new Date(Date.now() - 3600_000);
     setAllMtimes(dir, ["python/pkg/core.py", "python/pkg/__init__.py", "bin/tool"], old);
     await zipLayer({ dir, output: out });
-    const cache = JSON.parse(readFileSync(`${out}.stat.json`, "utf8"));
-    expect(cache.files["python/pkg/core.py"]).toEqual([statSync(file).size, statSync(file).mtimeMs, expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    const files = statCacheLines(out).files;
+    expect(files["python/pkg/core.py"]).toEqual([statSync(file).size, statSync(file).mtimeMs, expect.stringMatching(/^[0-9a-f]{64}$/)]);
     // Files written moments ago are not cached: a same-size rewrite in the same tick must be seen.
-    expect(cache.files["python/z-last.txt"]).toBeUndefined();
+    expect(files["python/z-last.txt"]).toBeUndefined();
+    // ...and a folder with such a file gets no whole-folder listing either.
+    expect(statCacheLines(out).head.listing).toBeUndefined();
 
     // Same size, same mtime, different bytes: the cache vouches for the old content...
     const text = readFileSync(file, "utf8");
@@ -97,6 +108,51 @@ describe("incremental zip", () => {
     writeFileSync(young, "NON-ascii name\n");
     utimesSync(young, t, t);
     expect((await zipLayer({ dir, output: out })).status).toBe("updated");
+  });
+
+  it("vouches for a folder of old files with one listing: no per-file hashes needed, every edit still seen", async () => {
+    const { dir, out } = fresh("listing");
+    const old = new Date(Date.now() - 3600_000);
+    setAllMtimes(dir, ALL_FILES, old);
+    const created = await zipLayer({ dir, output: out });
+    expect(statCacheLines(out).head).toMatchObject({ version: 2, listing: expect.stringMatching(/^[0-9a-f]{64}$/), digest: created.digest });
+
+    // The per-file hashes are not read at all when the listing matches: garbage there changes nothing.
+    const { text } = statCacheLines(out);
+    writeFileSync(`${out}.stat.json`, `${text.split("\n")[0]}\n{ not json\n`);
+    const again = await zipLayer({ dir, output: out });
+    expect(again).toMatchObject({ status: "unchanged", digest: created.digest, md5: created.md5, sha256: created.sha256 });
+    expect(readFileSync(`${out}.stat.json`, "utf8")).toBe(`${text.split("\n")[0]}\n{ not json\n`);
+
+    // A zip put back by a copy (another inode, same bytes) is not taken on the listing's word: its sums are recomputed.
+    const bytes = bytesOf(out);
+    rmSync(out);
+    writeFileSync(out, bytes);
+    expect(await zipLayer({ dir, output: out })).toMatchObject({ status: "unchanged", md5: created.md5, sha256: created.sha256 });
+
+    // Any edit moves the listing: content with a new mtime, a new file, an execute bit, a removal.
+    const edits: [string, () => void][] = [
+      ["content", () => writeFileSync(join(dir, "python/pkg/core.py"), "x = 1\n")],
+      ["added", () => writeFileSync(join(dir, "python/pkg/added.py"), "y = 2\n")],
+      ["execute bit", () => chmodSync(join(dir, "python/pkg/added.py"), 0o755)],
+      ["removed", () => rmSync(join(dir, "python/pkg/added.py"))],
+    ];
+    for (const [what, edit] of edits) {
+      edit();
+      for (const p of [...ALL_FILES, "python/pkg/added.py"]) {
+        try {
+          utimesSync(join(dir, p), old, old);
+        } catch {
+          // removed
+        }
+      }
+      const before = bytesOf(out);
+      expect((await zipLayer({ dir, output: out })).status, what).toBe("updated");
+      expect(bytesOf(out).equals(before), what).toBe(false);
+      const cold = join(tempDir(), "cold.zip");
+      await zipLayer({ dir, output: cold });
+      expect(bytesOf(out).equals(bytesOf(cold)), what).toBe(true);
+    }
   });
 
   it("rebuilds over a corrupt zip, a foreign zip and a garbage stat cache instead of failing", async () => {
