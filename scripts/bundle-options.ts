@@ -70,22 +70,34 @@ const lazyStringWidth: Plugin = {
 };
 
 /**
- * yargs renders the whole help text after every command handler starts (`cacheHelpMessage`), so
- * that a later `showHelp()` from inside the handler shows the command's help. The CLI never calls
- * showHelp after parsing (its `fail` prints one line), so that render is ~40 ms of string
- * measuring for nothing on every run. The call is removed from yargs' command runner; the build
- * fails if yargs no longer has it (so a yargs update is looked at, not silently slower or broken).
+ * Two lines taken out of yargs, each costing every run for nothing this CLI uses. The build fails
+ * if yargs no longer has one of them (so a yargs update is looked at, not silently slower or broken).
+ * - `cacheHelpMessage()`: yargs renders the whole help text after every command handler starts, so
+ *   that a later `showHelp()` from inside the handler shows the command's help. The CLI never calls
+ *   showHelp after parsing (its `fail` prints one line): ~40 ms of string measuring per run.
+ * - the factory's default `yargs.version()`: it guesses the version by walking up from the script
+ *   for a package.json (a readdir per folder, then reading and parsing it), and the CLI sets its
+ *   own `.version(VERSION)` right after, which replaces the guess: ~5 ms per run.
  */
-const YARGS_HELP_CACHE = "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();";
-const noYargsHelpCache: Plugin = {
-  name: "no-yargs-help-cache",
+const YARGS_EDITS: Array<{ file: RegExp; line: string; why: string }> = [
+  {
+    file: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/,
+    line: "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();",
+    why: "help not rendered after the handler",
+  },
+  { file: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/, line: "yargs.version();", why: "no version guess: the CLI sets .version(VERSION)" },
+];
+const yargsEdits: Plugin = {
+  name: "yargs-edits",
   setup(build) {
-    build.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/ }, async (args) => {
-      const text = await readFile(args.path, "utf8");
-      if (!text.includes(YARGS_HELP_CACHE))
-        throw new Error(`${args.path}: yargs no longer calls cacheHelpMessage() as expected; review the no-yargs-help-cache plugin`);
-      return { contents: text.replace(YARGS_HELP_CACHE, "/* help not rendered after the handler: see scripts/bundle-options.ts */"), loader: "js" };
-    });
+    for (const edit of YARGS_EDITS) {
+      build.onLoad({ filter: edit.file }, async (args) => {
+        const text = await readFile(args.path, "utf8");
+        if (text.split(edit.line).length !== 2)
+          throw new Error(`${args.path}: yargs no longer has \`${edit.line}\` exactly once; review YARGS_EDITS in scripts/bundle-options.ts`);
+        return { contents: text.replace(edit.line, `/* ${edit.why}: see scripts/bundle-options.ts */`), loader: "js" };
+      });
+    }
   },
 };
 
@@ -97,7 +109,7 @@ export const BUNDLE_OPTIONS = {
   minify: true,
   legalComments: "none",
   logLevel: "warning",
-  plugins: [lazyBuiltins, lazyStringWidth, noYargsHelpCache],
+  plugins: [lazyBuiltins, lazyStringWidth, yargsEdits],
 } satisfies BuildOptions;
 
 /** Lets bundled CommonJS dependencies (and the lazy builtins above) call `require` inside the ESM bundle. */

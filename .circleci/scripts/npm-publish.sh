@@ -4,10 +4,12 @@
 # DRY_RUN=true only shows what would be published (no token needed).
 set -euo pipefail
 
-if [[ ! -f dist/sam-layer.mjs ]]; then
-  echo "npm-publish: dist/sam-layer.mjs is missing; run npm run build first" >&2
-  exit 1
-fi
+for built in dist/sam-layer.mjs dist/bin.mjs; do
+  if [[ ! -f "$built" ]]; then
+    echo "npm-publish: $built is missing; run npm run build first" >&2
+    exit 1
+  fi
+done
 if [[ "${DRY_RUN:-false}" == "true" ]]; then
   npm publish --dry-run
   exit 0

@@ -150,11 +150,11 @@ describe("release scripts", () => {
   });
 
   // The bundle `npm test` built: rebuilding it here could hand a half-written file to another test file.
-  it("npm-publish.sh (dry run) publishes the bundle, its manifest, README and LICENSE, nothing else", async () => {
+  it("npm-publish.sh (dry run) publishes the bundle, its launcher, its manifest, README and LICENSE, nothing else", async () => {
     const result = await pipelineScript("npm-publish.sh", { DRY_RUN: "true", NPM_TOKEN: "" });
     const listing = result.stdout + result.stderr;
-    for (const file of ["dist/sam-layer.mjs", "package.json", "README.md", "LICENSE"]) expect(listing).toContain(file);
-    expect(listing).toMatch(/total files:\s+4/);
+    for (const file of ["dist/sam-layer.mjs", "dist/bin.mjs", "package.json", "README.md", "LICENSE"]) expect(listing).toContain(file);
+    expect(listing).toMatch(/total files:\s+5/);
   });
 
   describe("publish-orb.sh", () => {
