@@ -155,6 +155,18 @@ function youngGc(v8m: typeof v8, vmm: typeof vm): (() => void) | undefined {
 /** The main thread's collector, also for the writer's streamed files. */
 export const mainThreadGc = youngGc(v8, vm);
 
+/**
+ * No optimizing compiler while a zip is written. The hot loops are zlib's and OpenSSL's, in C; the
+ * JavaScript around them runs a few thousand times, and TurboFan spent its time compiling it and
+ * recompiling it after deopts (104 optimizations of the writer, the batch loop and Node's stream
+ * constructors, ~0.4 s of CPU on V8's background threads of a 3.5 s cold zip on 2 cores) for code
+ * that then ran no faster. Process-wide, so it also holds for the workers; Sparkplug still runs.
+ * Measured on the bench tree (5 runs, Node 20 and 24): see the README's benchmark section.
+ */
+export function noOptimizingCompiler(): void {
+  v8.setFlagsFromString("--no-opt");
+}
+
 const WORKER_SOURCE = [
   `const { parentPort } = require("node:worker_threads");`,
   `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib: require("node:zlib"), crypto: require("node:crypto") });`,
@@ -194,6 +206,7 @@ const started: Worker[] = [];
  */
 export function startWorkersEarly(): void {
   if (started.length > 0) return;
+  noOptimizingCompiler();
   for (let k = 0; k < workerCount(); k++) {
     // Not keeping the process alive until a Preparer takes it: a walk that fails leaves no thread behind.
     const worker = startWorker();

@@ -14,7 +14,7 @@ import { fsFailure } from "../layer/fs-error.js";
 import { zipName, type LayerEntry } from "../layer/walk.js";
 import { centralHeader, endRecords, localHeader, METHOD_DEFLATE, METHOD_STORE, type DosDateTime, type EntryRecord } from "./format.js";
 import { Output } from "./output.js";
-import { mainThreadGc, Preparer, WHOLE_FILE_MAX } from "./prepare.js";
+import { mainThreadGc, noOptimizingCompiler, Preparer, WHOLE_FILE_MAX } from "./prepare.js";
 
 export interface ZipWriteParams {
   level: number;
@@ -87,6 +87,7 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
  */
 function keepYoungGenerationSmall(): void {
   v8.setFlagsFromString("--semi-space-growth-factor=1");
+  noOptimizingCompiler();
 }
 
 /**
