@@ -1,9 +1,9 @@
 import type { CommandModule } from "yargs";
-import { relative } from "node:path";
 import { MANAGERS, type ManagerName } from "../layer-build/detect.js";
 import { UNZIPPED_LIMIT_MB } from "../layer-build/limits.js";
 import { INSTALLERS, type Installer } from "../layer-build/install.js";
 import { ARCHITECTURES, RUNTIMES } from "../layer-build/target.js";
+import { shownPath } from "../shown-path.js";
 
 interface BuildArgs {
   "app-dir": string;
@@ -173,7 +173,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       return;
     }
     if (result.status !== "key-written") {
-      result.output = relative(process.cwd(), result.output) || result.output;
+      result.output = shownPath(result.output);
       for (const w of result.warnings) process.stderr.write(`sam-layer: warning: ${w}\n`);
     }
     if (a.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -217,7 +217,7 @@ async function buildTemplateCommand(a: BuildArgs, say: (line: string) => void): 
   }
   if (result.status === "built") {
     for (const l of result.layers) {
-      l.output = relative(process.cwd(), l.output) || l.output;
+      l.output = shownPath(l.output);
       for (const w of l.warnings) process.stderr.write(`sam-layer: warning: ${l.idPath}: ${w}\n`);
     }
   }

@@ -4,6 +4,7 @@ import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import type { Language } from "./target.js";
+import { shownPath } from "../shown-path.js";
 
 export type ManagerName = "uv" | "poetry" | "pipenv" | "pip" | "npm";
 export const MANAGERS: readonly ManagerName[] = ["uv", "poetry", "pipenv", "pip", "npm"];
@@ -109,7 +110,7 @@ function checked(manager: ManagerName, lockfile: string, opts: DetectOptions, ig
     const kind = files.language === "python" ? "a Python" : "a Node.js";
     throw new UserError(`--pkg-manager ${manager} builds ${kind} layer, but --runtime is for ${opts.language === "python" ? "Python" : "Node.js"}`, 2);
   }
-  const shown = relative(process.cwd(), lockfile) || lockfile;
+  const shown = shownPath(lockfile);
   if (files.fixedName && !files.lockfiles.includes(basename(lockfile))) {
     throw new UserError(`${manager} reads only ${files.lockfiles.join(" or ")} next to its ${files.manifest}; --lockfile cannot be ${shown}`, 2);
   }

@@ -38,6 +38,7 @@ import {
   type PythonTarget,
   type Target,
 } from "./target.js";
+import { shownPath } from "../shown-path.js";
 
 export interface BuildOptions {
   appDir: string;
@@ -236,7 +237,7 @@ async function keyInputs(detected: Detected, appDir: string, written: string[], 
   const rel = (p: string) => relative(appDir, p).split(sep).join("/") || ".";
   let locals: string[] = [];
   if (detected.manager === "pip") {
-    const expanded = await expandRequirementsFile(detected.lockfile, relative(process.cwd(), detected.lockfile) || detected.lockfile);
+    const expanded = await expandRequirementsFile(detected.lockfile, shownPath(detected.lockfile));
     for (const file of expanded.included) lines.push(`requirements-file=${rel(file)}:${await treeDigest(file)}`);
     locals = [...new Set(expanded.locals.map((l) => l.path))].sort();
   } else if (detected.manager !== "npm") {

@@ -13,12 +13,13 @@
 // nodejs/*.js load as CommonJS or ES modules, as it does under sam build.
 import { statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { UserError } from "../errors.js";
 import { fsFailure } from "../layer/fs-error.js";
 import { type Include, type LeftOut, skipped } from "./local-tree.js";
 import { firstErrorLine, runTool } from "./run.js";
 import type { Target } from "./target.js";
+import { shownPath } from "../shown-path.js";
 
 /** Manifests and lockfiles of every manager: inputs of the install, never shipped as code. */
 const MANIFESTS = new Set([
@@ -50,8 +51,6 @@ const pythonLeftOut: LeftOut = (name) =>
 
 /** What npm pack packs is already chosen; inside a packed file there is nothing to leave out. */
 const nothingLeftOut: LeftOut = () => false;
-
-const shownPath = (abs: string) => relative(process.cwd(), abs) || abs;
 
 /**
  * The own code of the layer folder `appDir`, as includes into python/ or nodejs/. `skip`: absolute

@@ -5,9 +5,10 @@
 // manifests and lockfiles SAM builds from, which key the build cache.
 import { spawnSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { readTemplate, type Template } from "../plan/template.js";
+import { shownPath } from "../shown-path.js";
 
 /** Files SAM's builders read dependencies from, per code folder (aws-lambda-builders' workflows). */
 export const MANIFESTS = [
@@ -66,7 +67,7 @@ async function walk(abs: string, shown: string, needs: BuildNeed[], inputs: Set<
     const where = `${shown}: ${id}`;
     if (r.Type === "AWS::Serverless::Application" && isLocal(p.Location)) {
       const nested = resolve(dir, p.Location);
-      await walk(nested, relative(process.cwd(), nested) || nested, needs, inputs, seen);
+      await walk(nested, shownPath(nested), needs, inputs, seen);
       continue;
     }
     let code: unknown;

@@ -3,7 +3,7 @@
 // its content must be a local folder, and its runtime (Metadata.BuildMethod, else the first
 // CompatibleRuntimes) one sam-layer builds for. Everything else is listed with the reason.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Pair, type YAMLMap } from "yaml";
 import { UserError } from "../errors.js";
 import { fsFailure } from "../layer/fs-error.js";
@@ -11,6 +11,7 @@ import { runtimeLanguage } from "../layer-build/target.js";
 import { CFN_LAYER, SAM_LAYER } from "../plan/index.js";
 import { TAGS } from "../plan/template.js";
 import { pairOf } from "./edit.js";
+import { shownPath } from "../shown-path.js";
 
 /** The property that holds a layer's content, per resource type. */
 const CONTENT_PROPERTY: Record<string, string> = { [SAM_LAYER]: "ContentUri", [CFN_LAYER]: "Content" };
@@ -54,10 +55,6 @@ export interface TemplateTree {
   file: TemplateFile;
   layers: LayerFound[];
   nested: NestedFound[];
-}
-
-function shownPath(path: string): string {
-  return relative(process.cwd(), path) || path;
 }
 
 function readTemplateFile(path: string): TemplateFile {

@@ -20,6 +20,7 @@ import { replaceAtomically } from "../zip/atomic.js";
 import { applyEdits, type Edit, pairOf, removePair, replaceScalar } from "./edit.js";
 import { allTemplates, BUILD_METADATA, findLayers, type LayerFound, type TemplateTree } from "./find.js";
 import { isJson, sourceHeader } from "./source.js";
+import { shownPath } from "../shown-path.js";
 
 export interface TemplateBuildOptions {
   /** the root template */
@@ -107,10 +108,6 @@ export function rewrittenName(path: string): string {
   return join(dirname(path), `${basename(path, ext)}.sam-layer${ext}`);
 }
 
-function shown(path: string): string {
-  return relative(process.cwd(), path) || path;
-}
-
 /** Zip and folder of a layer: <out>/<idPath>.zip and <out>/<idPath>/ (nested ids make sub-folders). */
 function layerPaths(outDir: string, idPath: string): { layerDir: string; output: string } {
   const base = join(outDir, ...idPath.split("/"));
@@ -127,7 +124,7 @@ function sortLayers(tree: TemplateTree): { buildable: LayerFound[]; managers: Ma
       let reason = l.skip;
       if (reason === undefined) {
         try {
-          managers.set(l, detectManager({ appDir: shown(l.contentDir!), pkgManager: "auto", language: runtimeLanguage(l.runtime!) }).manager);
+          managers.set(l, detectManager({ appDir: shownPath(l.contentDir!), pkgManager: "auto", language: runtimeLanguage(l.runtime!) }).manager);
         } catch (err) {
           if (!(err instanceof UserError)) throw err;
           // no lockfile (sam build installs from a bare package.json or a manifest): left to sam build
@@ -151,13 +148,13 @@ export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBu
   // --extras names optional-dependency groups, which only poetry and uv projects have.
   const hasExtras = (l: LayerFound) => managers.get(l) === "poetry" || managers.get(l) === "uv";
   if (o.extras?.length && !buildable.some(hasExtras)) {
-    throw new UserError(`--extras is for poetry and uv layers; ${shown(templatePath)} has none to build`, 2);
+    throw new UserError(`--extras is for poetry and uv layers; ${shownPath(templatePath)} has none to build`, 2);
   }
   const rootOutput = o.outputTemplate === undefined ? rewrittenName(templatePath) : resolve(root, o.outputTemplate);
   // What this build writes is never a layer's own code (a ContentUri of "." holds the output folder).
   const leaveOut = [outDir, rootOutput, ...allTemplates(tree).map((t) => rewrittenName(t.file.path))];
   const options = (l: LayerFound) => ({
-    appDir: shown(l.contentDir!),
+    appDir: shownPath(l.contentDir!),
     pkgManager: "auto" as const,
     ownCode: true,
     leaveOut,
@@ -238,7 +235,7 @@ export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBu
     // A template with nothing to change is used as it is (unless it is the root: its copy is what the deploy reads).
     if (edits.length === 0 && t !== tree) continue;
     const output = t === tree ? rootOutput : rewrittenName(t.file.path);
-    if (output === t.file.path) throw new UserError(`--output-template would overwrite the template itself: ${shown(output)}`, 2);
+    if (output === t.file.path) throw new UserError(`--output-template would overwrite the template itself: ${shownPath(output)}`, 2);
     let text = applyEdits(t.file.text, edits);
     // The root copy is what a deploy picks up beside the template: its first line says from which
     // templates it was written, so a stale copy is refused (deploy.ts). JSON has no comments.
@@ -248,7 +245,7 @@ export async function buildTemplate(o: TemplateBuildOptions): Promise<TemplateBu
     }
     const status = await writeIfChanged(output, text);
     copies.set(t, output);
-    templates.push({ source: t.file.shown, output: shown(output), status });
+    templates.push({ source: t.file.shown, output: shownPath(output), status });
   }
   templates.reverse();
   return { status: "built", layers: [...built.values()], left, templates };
@@ -279,7 +276,7 @@ async function writeIfChanged(path: string, text: string): Promise<"written" | "
     await replaceAtomically(path, (fh) => fh.writeFile(text));
     return "written";
   } catch (err) {
-    throw fsFailure("cannot write", shown(path), err);
+    throw fsFailure("cannot write", shownPath(path), err);
   }
 }
 
