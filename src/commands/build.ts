@@ -1,4 +1,5 @@
 import type { CommandModule } from "yargs";
+import { UserError } from "../errors.js";
 import { MANAGERS, type ManagerName } from "../layer-build/detect.js";
 import { UNZIPPED_LIMIT_MB } from "../layer-build/limits.js";
 import { INSTALLERS, type Installer } from "../layer-build/install.js";
@@ -139,10 +140,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     // With --needed-tools stdout is the tools line alone.
     const say = (line: string) => (a.json || a["needed-tools"] ? process.stderr : process.stdout).write(`${line}\n`);
     if (a.template !== undefined) return buildTemplateCommand(a, say);
-    if (a["stage-dir"] !== undefined) {
-      const { UserError } = await import("../errors.js");
-      throw new UserError("--stage-dir is for --template builds", 2);
-    }
+    if (a["stage-dir"] !== undefined) throw new UserError("--stage-dir is for --template builds", 2);
     const { buildLayer } = await import("../layer-build/index.js");
     const { formatBuild } = await import("../layer-build/report.js");
     const result = await buildLayer({
@@ -182,7 +180,6 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
 };
 
 async function buildTemplateCommand(a: BuildArgs, say: (line: string) => void): Promise<void> {
-  const { UserError } = await import("../errors.js");
   for (const [name, unset] of SINGLE_LAYER_OPTIONS) {
     if (a[name] !== unset) throw new UserError(`--${name} is for one layer; with --template each layer's comes from the template and its folder`, 2);
   }
