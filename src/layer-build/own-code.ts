@@ -93,7 +93,7 @@ async function nodeOwnCode(appDir: string, skip: readonly string[]): Promise<Inc
   }
   const own = files
     .filter((p) => !p.split("/").some((part) => part.startsWith(".") || part === "node_modules"))
-    .filter((p) => !(p.includes("/") ? false : notCodeAtTop(p)))
+    .filter((p) => p.includes("/") || !notCodeAtTop(p))
     .filter((p) => !skipped(join(appDir, ...p.split("/")), skip))
     .sort();
   // package.json governs how the own .js files load; alone it is not code.
