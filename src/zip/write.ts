@@ -39,6 +39,7 @@ let streamBuffer: Buffer | undefined;
 
 export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], params: ZipWriteParams): Promise<ZipWriteResult> {
   keepYoungGenerationSmall();
+  noOptimizingCompiler();
   const out = new Output(fh);
   const table = new EntryTable(entries.length);
   const hashes: string[] = [];
@@ -87,7 +88,6 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
  */
 function keepYoungGenerationSmall(): void {
   v8.setFlagsFromString("--semi-space-growth-factor=1");
-  noOptimizingCompiler();
 }
 
 /**
