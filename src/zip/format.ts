@@ -1,6 +1,7 @@
 // The bytes of the zip records we write (APPNOTE 6.3): local and central headers, ZIP64 records,
 // end of central directory. Every field here is part of the layer's compatibility promise: a change
 // changes every user's zip, and so publishes a new layer version for everyone.
+import { isAscii } from "node:buffer";
 import { UserError } from "../errors.js";
 
 /** Deflate level; part of the bytes, so a change is a compatibility break like any other here. */
@@ -49,11 +50,6 @@ export interface EntryRecord {
   offset: number;
 }
 
-function isAscii(name: Buffer): boolean {
-  for (const b of name) if (b > 0x7f) return false;
-  return true;
-}
-
 function flagsOf(name: Buffer): number {
   return isAscii(name) ? 0 : FLAG_UTF8;
 }
@@ -63,66 +59,107 @@ export function localNeedsZip64(size: number): boolean {
   return size >= U32_MAX;
 }
 
-export function localHeader(e: Omit<EntryRecord, "offset">, dos: DosDateTime): Buffer {
+export function localHeaderSize(e: Pick<EntryRecord, "name" | "size">): number {
+  return 30 + e.name.length + (localNeedsZip64(e.size) ? 20 : 0);
+}
+
+/**
+ * Little-endian fields through a DataView: its setters are V8 builtins, while Buffer's
+ * writeUInt32LE and friends are JavaScript with range checks, ~5 us a header with the optimizing
+ * compiler off (as it is while a zip is written) against ~0.5 us here. Two headers per entry.
+ */
+function fields(b: Buffer, at: number, size: number): DataView {
+  return new DataView(b.buffer, b.byteOffset + at, size);
+}
+
+/** Writes the local header at `at` (every byte of it); returns where it ends. */
+export function writeLocalHeader(b: Buffer, at: number, e: Omit<EntryRecord, "offset">, dos: DosDateTime): number {
   const zip64 = localNeedsZip64(e.size);
   const extraLen = zip64 ? 20 : 0;
-  const b = Buffer.alloc(30 + e.name.length + extraLen);
-  b.writeUInt32LE(0x04034b50, 0);
-  b.writeUInt16LE(zip64 ? 45 : 20, 4);
-  b.writeUInt16LE(flagsOf(e.name), 6);
-  b.writeUInt16LE(e.method, 8);
-  b.writeUInt32LE(dos, 10); // time (low half) then date (high half)
-  b.writeUInt32LE(e.crc >>> 0, 14);
-  b.writeUInt32LE(zip64 ? U32_MAX : e.compressedSize, 18);
-  b.writeUInt32LE(zip64 ? U32_MAX : e.size, 22);
-  b.writeUInt16LE(e.name.length, 26);
-  b.writeUInt16LE(extraLen, 28);
-  e.name.copy(b, 30);
+  const size = 30 + e.name.length + extraLen;
+  const v = fields(b, at, size);
+  v.setUint32(0, 0x04034b50, true);
+  v.setUint16(4, zip64 ? 45 : 20, true);
+  v.setUint16(6, flagsOf(e.name), true);
+  v.setUint16(8, e.method, true);
+  v.setUint32(10, dos, true); // time (low half) then date (high half)
+  v.setUint32(14, e.crc >>> 0, true);
+  v.setUint32(18, zip64 ? U32_MAX : e.compressedSize, true);
+  v.setUint32(22, zip64 ? U32_MAX : e.size, true);
+  v.setUint16(26, e.name.length, true);
+  v.setUint16(28, extraLen, true);
+  e.name.copy(b, at + 30);
   if (zip64) {
     const x = 30 + e.name.length;
-    b.writeUInt16LE(0x0001, x);
-    b.writeUInt16LE(16, x + 2);
-    b.writeBigUInt64LE(BigInt(e.size), x + 4);
-    b.writeBigUInt64LE(BigInt(e.compressedSize), x + 12);
+    v.setUint16(x, 0x0001, true);
+    v.setUint16(x + 2, 16, true);
+    v.setBigUint64(x + 4, BigInt(e.size), true);
+    v.setBigUint64(x + 12, BigInt(e.compressedSize), true);
   }
+  return at + size;
+}
+
+export function localHeader(e: Omit<EntryRecord, "offset">, dos: DosDateTime): Buffer {
+  const b = Buffer.allocUnsafe(localHeaderSize(e));
+  writeLocalHeader(b, 0, e, dos);
   return b;
 }
 
-export function centralHeader(e: EntryRecord, dos: DosDateTime): Buffer {
-  const big: bigint[] = [];
-  if (e.size >= U32_MAX) big.push(BigInt(e.size));
-  if (e.compressedSize >= U32_MAX) big.push(BigInt(e.compressedSize));
-  if (e.offset >= U32_MAX) big.push(BigInt(e.offset));
+/** The ZIP64 extra's values, in the order APPNOTE 4.5.3 gives: only the fields that overflow. */
+function zip64Values(e: EntryRecord): number[] {
+  const big: number[] = [];
+  if (e.size >= U32_MAX) big.push(e.size);
+  if (e.compressedSize >= U32_MAX) big.push(e.compressedSize);
+  if (e.offset >= U32_MAX) big.push(e.offset);
+  return big;
+}
+
+export function centralHeaderSize(e: EntryRecord): number {
+  const big = zip64Values(e).length;
+  return 46 + e.name.length + (big ? 4 + 8 * big : 0);
+}
+
+/** Writes the central directory header at `at` (every byte of it); returns where it ends. */
+export function writeCentralHeader(b: Buffer, at: number, e: EntryRecord, dos: DosDateTime): number {
+  const big = zip64Values(e);
   const zip64 = big.length > 0 || localNeedsZip64(e.size);
   const extraLen = big.length ? 4 + 8 * big.length : 0;
   const version = zip64 ? 45 : 20;
-  const b = Buffer.alloc(46 + e.name.length + extraLen);
-  b.writeUInt32LE(0x02014b50, 0);
-  b.writeUInt16LE((MADE_BY_UNIX << 8) | version, 4);
-  b.writeUInt16LE(version, 6);
-  b.writeUInt16LE(flagsOf(e.name), 8);
-  b.writeUInt16LE(e.method, 10);
-  b.writeUInt32LE(dos, 12);
-  b.writeUInt32LE(e.crc >>> 0, 16);
-  b.writeUInt32LE(Math.min(e.compressedSize, U32_MAX), 20);
-  b.writeUInt32LE(Math.min(e.size, U32_MAX), 24);
-  b.writeUInt16LE(e.name.length, 28);
-  b.writeUInt16LE(extraLen, 30);
-  // comment length, disk number, internal attributes: 0
+  const size = 46 + e.name.length + extraLen;
+  const v = fields(b, at, size);
+  v.setUint32(0, 0x02014b50, true);
+  v.setUint16(4, (MADE_BY_UNIX << 8) | version, true);
+  v.setUint16(6, version, true);
+  v.setUint16(8, flagsOf(e.name), true);
+  v.setUint16(10, e.method, true);
+  v.setUint32(12, dos, true);
+  v.setUint32(16, e.crc >>> 0, true);
+  v.setUint32(20, Math.min(e.compressedSize, U32_MAX), true);
+  v.setUint32(24, Math.min(e.size, U32_MAX), true);
+  v.setUint16(28, e.name.length, true);
+  v.setUint16(30, extraLen, true);
+  v.setUint32(32, 0, true); // comment length, disk number
+  v.setUint16(36, 0, true); // internal attributes
   const attrs = e.directory ? ((S_IFDIR | e.mode) << 16) | MSDOS_DIRECTORY : (S_IFREG | e.mode) << 16;
-  b.writeUInt32LE(attrs >>> 0, 38);
-  b.writeUInt32LE(Math.min(e.offset, U32_MAX), 42);
-  e.name.copy(b, 46);
+  v.setUint32(38, attrs >>> 0, true);
+  v.setUint32(42, Math.min(e.offset, U32_MAX), true);
+  e.name.copy(b, at + 46);
   if (big.length) {
     let x = 46 + e.name.length;
-    b.writeUInt16LE(0x0001, x);
-    b.writeUInt16LE(8 * big.length, x + 2);
+    v.setUint16(x, 0x0001, true);
+    v.setUint16(x + 2, 8 * big.length, true);
     x += 4;
-    for (const v of big) {
-      b.writeBigUInt64LE(v, x);
+    for (const n of big) {
+      v.setBigUint64(x, BigInt(n), true);
       x += 8;
     }
   }
+  return at + size;
+}
+
+export function centralHeader(e: EntryRecord, dos: DosDateTime): Buffer {
+  const b = Buffer.allocUnsafe(centralHeaderSize(e));
+  writeCentralHeader(b, 0, e, dos);
   return b;
 }
 

@@ -35,7 +35,18 @@ export class Output {
     return this.flushedTo + this.staged;
   }
 
-  async append(data: Buffer): Promise<void> {
+  /**
+   * Copies `data` in. Returns a promise only when the stage had to be written out first, so the
+   * writer's loop, which appends two or three times per entry, awaits only then.
+   */
+  append(data: Buffer): Promise<void> | undefined {
+    if (this.staged + data.length > STAGE || data.length >= STAGE) return this.appendWritingOut(data);
+    data.copy(this.stage, this.staged);
+    this.staged += data.length;
+    return undefined;
+  }
+
+  private async appendWritingOut(data: Buffer): Promise<void> {
     if (this.staged + data.length > STAGE) await this.flush();
     if (data.length >= STAGE) {
       await this.writeFully(data, this.flushedTo);

@@ -44,7 +44,7 @@ const CHANGED = "SAM_LAYER_FILE_CHANGED";
 interface Modules {
   fs: Pick<typeof fs, "openSync" | "readSync" | "closeSync">;
   zlib: Pick<typeof zlib, "crc32" | "deflateRawSync">;
-  crypto: Pick<typeof crypto, "createHash">;
+  crypto: Pick<typeof crypto, "createHash"> & { hash?: (algorithm: string, data: Buffer) => string };
 }
 
 /**
@@ -53,30 +53,37 @@ interface Modules {
  * already-compressed files, tiny files, empty files, level 0.
  */
 function preparer(m: Modules): (absPath: string, size: number, level: number) => Prepared {
+  // Taken once: on the main thread each module is a bundle stand-in whose properties are getters.
+  const { openSync, readSync, closeSync } = m.fs;
+  const { crc32, deflateRawSync } = m.zlib;
+  const { createHash, hash: hashOnce } = m.crypto;
   let scratch = Buffer.allocUnsafe(64 << 10);
   return (absPath, size, level) => {
     if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(size + 1);
-    const fd = m.fs.openSync(absPath, "r");
+    const fd = openSync(absPath, "r");
     let n = 0;
     try {
       // One byte more than expected, to notice a file that grew since the walk.
       const buf = scratch.subarray(0, size + 1);
       for (;;) {
-        const got = m.fs.readSync(fd, buf, n, buf.length - n, null);
+        const got = readSync(fd, buf, n, buf.length - n, null);
         if (got === 0) break;
         n += got;
-        if (n === buf.length) break;
+        // Stop at the expected size without a second read to see 0: the read that got there was
+        // short of the one byte more asked for, and a short read of a regular file ends at its end.
+        if (n === buf.length || n === size) break;
       }
     } finally {
-      m.fs.closeSync(fd);
+      closeSync(fd);
     }
     if (n !== size) throw Object.assign(new Error("file changed"), { code: "SAM_LAYER_FILE_CHANGED" });
     const raw = scratch.subarray(0, n);
-    const crc = m.zlib.crc32(raw);
-    const hash = m.crypto.createHash("sha256").update(raw).digest("hex");
+    const crc = crc32(raw);
+    // One call instead of a Hash object per file (crypto.hash: Node >= 20.12).
+    const hash = hashOnce ? hashOnce("sha256", raw) : createHash("sha256").update(raw).digest("hex");
     if (level > 0 && n > 0) {
       // An output buffer the size of the file: zlib finishes in one call instead of one per 16 KiB.
-      const deflated = m.zlib.deflateRawSync(raw, { level, chunkSize: Math.max(64, n + 64) });
+      const deflated = deflateRawSync(raw, { level, chunkSize: Math.max(64, n + 64) });
       if (deflated.length < n) return { method: 8, crc, hash, data: deflated };
     }
     return { method: 0, crc, hash, data: raw };
@@ -317,10 +324,19 @@ export class Preparer {
     return { paths: b.indices.map((i) => this.entries[i]!.absPath), sizes: b.indices.map((i) => this.entries[i]!.size), level: this.level };
   }
 
-  /** The prepared file for entry `i`; entries must be taken in ascending order. */
-  async take(i: number): Promise<Prepared> {
+  /**
+   * The prepared file for entry `i`; entries must be taken in ascending order. A promise only when
+   * its batch is not ready yet: most files come from a batch already here, and the writer's loop
+   * then takes them without a turn of the event loop.
+   */
+  take(i: number): Prepared | Promise<Prepared> {
     const b = this.batches[this.batchOf[i]!];
     if (!b) throw new Error(`internal: entry ${i} is not prepared here`);
+    if (b.done !== undefined && !this.failure) return this.fromBatch(b, b.done, i);
+    return this.takeWhenReady(b, i);
+  }
+
+  private async takeWhenReady(b: Batch, i: number): Promise<Prepared> {
     // A batch not handed out yet is the next free one (every batch before it is written), so the
     // first prepareOneHere() prepares it; else the main thread prepares later batches meanwhile.
     while (b.done === undefined && !this.failure) {
@@ -332,7 +348,10 @@ export class Preparer {
       if (b.done === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (this.failure) throw this.failure;
-    const r = b.done ?? (await b.reply!);
+    return this.fromBatch(b, b.done ?? (await b.reply!), i);
+  }
+
+  private fromBatch(b: Batch, r: BatchReply, i: number): Prepared {
     const k = b.indices.indexOf(i);
     if (r.failed && r.failed.index <= k) {
       const { code, message } = r.failed;

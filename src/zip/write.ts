@@ -12,7 +12,18 @@ import { UserError } from "../errors.js";
 import { DigestBuilder } from "../layer/digest.js";
 import { fsFailure } from "../layer/fs-error.js";
 import { zipName, type LayerEntry } from "../layer/walk.js";
-import { centralHeader, endRecords, localHeader, METHOD_DEFLATE, METHOD_STORE, type DosDateTime, type EntryRecord } from "./format.js";
+import {
+  centralHeaderSize,
+  endRecords,
+  localHeader,
+  localHeaderSize,
+  METHOD_DEFLATE,
+  METHOD_STORE,
+  writeCentralHeader,
+  writeLocalHeader,
+  type DosDateTime,
+  type EntryRecord,
+} from "./format.js";
 import { Output } from "./output.js";
 import { mainThreadGc, noOptimizingCompiler, Preparer, WHOLE_FILE_MAX } from "./prepare.js";
 
@@ -41,7 +52,8 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
   keepYoungGenerationSmall();
   noOptimizingCompiler();
   const out = new Output(fh);
-  const table = new EntryTable(entries.length);
+  const central = new CentralDirectory();
+  const appendLocalHeader = localHeaderAppender(out, params.dos);
   const hashes: string[] = [];
   const digest = new DigestBuilder();
   const ahead = new Preparer(entries, params.level);
@@ -54,17 +66,22 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
       let hash = "";
       if (e.type === "directory") {
         rec = { name, directory: true, mode: e.mode, method: METHOD_STORE, crc: 0, compressedSize: 0, size: 0, offset };
-        await out.append(localHeader(rec, params.dos));
+        const w = appendLocalHeader(rec);
+        if (w) await w;
       } else if (e.size > WHOLE_FILE_MAX) {
         ({ record: rec, hash } = await streamFile(out, e, name, offset, params));
       } else {
-        const p = await ahead.take(i);
+        const t = ahead.take(i);
+        const p = t instanceof Promise ? await t : t;
         rec = { name, directory: false, mode: e.mode, method: p.method, crc: p.crc, compressedSize: p.data.length, size: e.size, offset };
         hash = p.hash;
-        await out.append(localHeader(rec, params.dos));
-        await out.append(p.data);
+        // Awaited only when the output had to be written out: most entries fit in its buffer.
+        let w = appendLocalHeader(rec);
+        if (w) await w;
+        w = out.append(p.data);
+        if (w) await w;
       }
-      table.set(i, rec);
+      central.add(rec, params.dos);
       hashes.push(hash);
       digest.add({ path: e.path, type: e.type, mode: e.mode, size: e.size, hash });
     }
@@ -73,10 +90,9 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
   }
 
   const cdOffset = out.position;
-  for (let i = 0; i < entries.length; i++) await out.append(centralHeader(table.get(i, entries[i]!), params.dos));
-  const cdSize = out.position - cdOffset;
+  for (const part of central.parts()) await out.append(part);
   const contentDigest = digest.digest();
-  await out.append(endRecords(entries.length, cdOffset, cdSize, Buffer.from(params.comment(contentDigest), "utf8")));
+  await out.append(endRecords(entries.length, cdOffset, central.size, Buffer.from(params.comment(contentDigest), "utf8")));
   const sums = await out.finish();
   return { digest: contentDigest, hashes, ...sums };
 }
@@ -90,41 +106,44 @@ function keepYoungGenerationSmall(): void {
   v8.setFlagsFromString("--semi-space-growth-factor=1");
 }
 
+/** Appends each entry's local header through one reused buffer: no allocation per entry. */
+function localHeaderAppender(out: Output, dos: DosDateTime): (rec: EntryRecord) => Promise<void> | undefined {
+  let scratch = Buffer.allocUnsafe(1024);
+  return (rec) => {
+    const n = localHeaderSize(rec);
+    if (scratch.length < n) scratch = Buffer.allocUnsafe(n);
+    writeLocalHeader(scratch, 0, rec, dos);
+    return out.append(scratch.subarray(0, n));
+  };
+}
+
+const CENTRAL_CHUNK = 256 << 10;
+
 /**
- * What the central directory needs of each entry, kept in typed arrays (~25 bytes an entry, the
- * name is rebuilt from the entry): memory stays flat for layers of many thousand files.
+ * The central directory, written into buffers entry by entry while the files are being deflated
+ * (~50 bytes plus the name per entry), so that the end of a write is a few appends instead of a
+ * loop over every entry: that loop ran alone on one core after the last file (~70 ms for 5,000
+ * entries), while this one runs beside the deflating.
  */
-class EntryTable {
-  private readonly offset: Float64Array;
-  private readonly compressedSize: Float64Array;
-  private readonly crc: Uint32Array;
-  private readonly method: Uint8Array;
+class CentralDirectory {
+  private readonly full: Buffer[] = [];
+  private current = Buffer.allocUnsafe(CENTRAL_CHUNK);
+  private used = 0;
+  size = 0;
 
-  constructor(n: number) {
-    this.offset = new Float64Array(n);
-    this.compressedSize = new Float64Array(n);
-    this.crc = new Uint32Array(n);
-    this.method = new Uint8Array(n);
+  add(rec: EntryRecord, dos: DosDateTime): void {
+    const n = centralHeaderSize(rec);
+    if (this.used + n > this.current.length) {
+      this.full.push(this.current.subarray(0, this.used));
+      this.current = Buffer.allocUnsafe(Math.max(CENTRAL_CHUNK, n));
+      this.used = 0;
+    }
+    this.used = writeCentralHeader(this.current, this.used, rec, dos);
+    this.size += n;
   }
 
-  set(i: number, r: EntryRecord): void {
-    this.offset[i] = r.offset;
-    this.compressedSize[i] = r.compressedSize;
-    this.crc[i] = r.crc;
-    this.method[i] = r.method;
-  }
-
-  get(i: number, e: LayerEntry): EntryRecord {
-    return {
-      name: Buffer.from(zipName(e), "utf8"),
-      directory: e.type === "directory",
-      mode: e.mode,
-      method: this.method[i]!,
-      crc: this.crc[i]!,
-      compressedSize: this.compressedSize[i]!,
-      size: e.type === "directory" ? 0 : e.size,
-      offset: this.offset[i]!,
-    };
+  parts(): Buffer[] {
+    return [...this.full, this.current.subarray(0, this.used)];
   }
 }
 
@@ -159,7 +178,7 @@ async function streamFile(out: Output, e: LayerEntry, name: Buffer, offset: numb
   return { record: rec, hash: stored.hash };
 }
 
-async function forEachChunk(e: LayerEntry, fn: (chunk: Buffer) => Promise<void>): Promise<{ crc: number; hash: string }> {
+async function forEachChunk(e: LayerEntry, fn: (chunk: Buffer) => Promise<void> | undefined): Promise<{ crc: number; hash: string }> {
   let fd: number;
   try {
     fd = openSync(e.absPath, "r");

@@ -38,6 +38,54 @@ function textOf(bytes: number, seed: number): Buffer {
 }
 
 describe("zip format", () => {
+  it("keeps its bytes: a fixed tree zips to a pinned md5 (the compatibility promise)", async () => {
+    // Every size class (inline, workers, streamed, stored), a non-ASCII name, an executable, an
+    // empty file and folders. A change of the md5 means every user's layer is published again: it
+    // may only come with a new format number (see "Compatibility promise" in the README).
+    let seed = 0x2545f491;
+    const next = (): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    const words = ["def", "return", "self", "import", "value", "class", "None", "for", "in", "if", "lambda", "yield", "data", "layer"];
+    const text = (n: number): Buffer => {
+      const parts: string[] = [];
+      let len = 0;
+      while (len < n) {
+        const w = `${words[next() % words.length]}${next() % 7 === 0 ? "\n    " : " "}`;
+        parts.push(w);
+        len += w.length;
+      }
+      return Buffer.from(parts.join("").slice(0, n));
+    };
+    const noise = (n: number): Buffer => {
+      const b = Buffer.alloc(n);
+      for (let i = 0; i < n; i += 4) b.writeUInt32LE(next(), i);
+      return b;
+    };
+    const dir = join(tempDir(), "golden");
+    const files: Record<string, Buffer> = {
+      "bin/tool": Buffer.from("#!/bin/sh\necho tool\n"),
+      "python/pkg/__init__.py": Buffer.alloc(0),
+      "python/pkg/\u00c4\u00d6-unicode.py": text(700),
+      "python/pkg/_native.so": noise(300_000),
+      "python/big/data.txt": text(5_000_000),
+      "python/big/noise.bin": noise(4_500_000),
+    };
+    for (let i = 0; i < 300; i++) files[`python/mods/m${String(i).padStart(3, "0")}.py`] = text(1_000 + (next() % 40_000));
+    for (const [name, data] of Object.entries(files)) {
+      mkdirSync(join(dir, name, ".."), { recursive: true });
+      writeFileSync(join(dir, name), data, { mode: name === "bin/tool" ? 0o755 : 0o644 });
+    }
+    mkdirSync(join(dir, "python/empty"));
+    const out = join(tempDir(), "golden.zip");
+    const r = await zipLayer({ dir, output: out });
+    expect(unzipTest(out)).toContain("No errors detected");
+    expect(r.md5).toBe("d9e42aaf36df558425198c9d248a47e8");
+  });
+
   it("deflates every size class (inline, thread pool, streamed) to exactly zlib's one-shot output", async () => {
     const work = tempDir();
     const dir = join(work, "sizes");
