@@ -25,6 +25,14 @@ const KEEP = process.env.BENCH_KEEP === "1";
 const PARTS = new Set((process.env.BENCH_PARTS ?? "zip,build").split(",").map((p) => p.trim()));
 /** Node that runs the CLI (say a newer one, to see its compile cache); the peers' floor uses it too. */
 const NODE = process.env.BENCH_NODE ?? "node";
+/**
+ * Extra CA certificates make every Node start parse them (node -e 0 on Node 20 here: 0.13 s with
+ * this machine's NODE_EXTRA_CA_CERTS, 0.04 s without). CircleCI's images do not set it, and a fixed
+ * cost in both the floor and sam-layer would flatter every ratio to the floor, so the timed
+ * commands (ours and the peers, all parts) run without it unless BENCH_KEEP_CA_CERTS=1.
+ */
+const CA_CERTS_UNSET = process.env.NODE_EXTRA_CA_CERTS !== undefined && process.env.BENCH_KEEP_CA_CERTS !== "1";
+if (CA_CERTS_UNSET) delete process.env.NODE_EXTRA_CA_CERTS;
 
 /** xorshift32: the same tree on every machine. */
 function rng(seed: number): () => number {
@@ -283,7 +291,7 @@ async function main(): Promise<void> {
   console.log(
     `Node ${nodeVersion} (${NODE}), ${availableParallelism()} cores, load average ${loadavg()
       .map((l) => l.toFixed(1))
-      .join(" ")}`,
+      .join(" ")}${CA_CERTS_UNSET ? "; NODE_EXTRA_CA_CERTS unset for the timed commands (BENCH_KEEP_CA_CERTS=1 keeps it)" : ""}`,
   );
   if (PARTS.has("zip")) await zipBench();
   if (PARTS.has("build")) {

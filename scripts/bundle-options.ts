@@ -70,32 +70,63 @@ const lazyStringWidth: Plugin = {
 };
 
 /**
- * Two lines taken out of yargs, each costing every run for nothing this CLI uses. The build fails
- * if yargs no longer has one of them (so a yargs update is looked at, not silently slower or broken).
+ * Four places in yargs changed, each costing every run for nothing this CLI uses. The build fails
+ * if yargs no longer has one of them exactly once (so a yargs update is looked at, not silently
+ * slower or broken).
  * - `cacheHelpMessage()`: yargs renders the whole help text after every command handler starts, so
  *   that a later `showHelp()` from inside the handler shows the command's help. The CLI never calls
  *   showHelp after parsing (its `fail` prints one line): ~40 ms of string measuring per run.
  * - the factory's default `yargs.version()`: it guesses the version by walking up from the script
  *   for a package.json (a readdir per folder, then reading and parsing it), and the CLI sets its
  *   own `.version(VERSION)` right after, which replaces the guess: ~5 ms per run.
+ * - its platform shim takes `notStrictEqual` and `strictEqual` from Node's `assert` when the bundle
+ *   is loaded, and loading `assert` costs ~5 ms (Node 24; it brings its diff and error modules).
+ *   yargs calls them only as internal sanity checks, so each becomes a function that calls the
+ *   real one, loaded then, only when the check fails: the same errors, no load otherwise.
+ * - the same shim reads `process.stdout.columns` when the bundle is loaded, which creates
+ *   `process.stdout` (for a pipe: a net.Socket, with Node's stream modules) before any command
+ *   runs; it becomes a getter, read only when help text is laid out.
  */
-const YARGS_EDITS: Array<{ file: RegExp; line: string; why: string }> = [
+const YARGS_EDITS: Array<{ file: RegExp; text: string; by: string }> = [
   {
     file: /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/,
-    line: "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();",
-    why: "help not rendered after the handler",
+    text: "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();",
+    by: "/* help not rendered after the handler: see scripts/bundle-options.ts */",
   },
-  { file: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/, line: "yargs.version();", why: "no version guess: the CLI sets .version(VERSION)" },
+  {
+    file: /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/,
+    text: "yargs.version();",
+    by: "/* no version guess, the CLI sets .version(VERSION): see scripts/bundle-options.ts */",
+  },
+  {
+    file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/,
+    text: "  assert: {\n    notStrictEqual,\n    strictEqual\n  },",
+    by: [
+      "  assert: { // assert loaded only when a check fails: see scripts/bundle-options.ts",
+      "    notStrictEqual: (a, b, m) => { if (Object.is(a, b)) notStrictEqual(a, b, m) },",
+      "    strictEqual: (a, b, m) => { if (!Object.is(a, b)) strictEqual(a, b, m) }",
+      "  },",
+    ].join("\n"),
+  },
+  {
+    file: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/,
+    text: "    stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+    by: "    get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null }",
+  },
 ];
 const yargsEdits: Plugin = {
   name: "yargs-edits",
   setup(build) {
-    for (const edit of YARGS_EDITS) {
-      build.onLoad({ filter: edit.file }, async (args) => {
-        const text = await readFile(args.path, "utf8");
-        if (text.split(edit.line).length !== 2)
-          throw new Error(`${args.path}: yargs no longer has \`${edit.line}\` exactly once; review YARGS_EDITS in scripts/bundle-options.ts`);
-        return { contents: text.replace(edit.line, `/* ${edit.why}: see scripts/bundle-options.ts */`), loader: "js" };
+    // One onLoad per file (esbuild takes the first that matches), applying all of its edits.
+    for (const source of new Set(YARGS_EDITS.map((e) => e.file.source))) {
+      build.onLoad({ filter: new RegExp(source) }, async (args) => {
+        let text = await readFile(args.path, "utf8");
+        for (const edit of YARGS_EDITS.filter((e) => e.file.source === source)) {
+          if (text.split(edit.text).length !== 2)
+            throw new Error(`${args.path}: yargs no longer has \`${edit.text}\` exactly once; review YARGS_EDITS in scripts/bundle-options.ts`);
+          text = text.replace(edit.text, edit.by);
+        }
+        return { contents: text, loader: "js" };
       });
     }
   },

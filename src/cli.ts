@@ -3,6 +3,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { UserError } from "./errors.js";
 import { VERSION } from "./version.js";
+import { terminalWidth } from "./stdout.js";
 import { zipCommand } from "./commands/zip.js";
 import { hashCommand } from "./commands/hash.js";
 import { diffCommand } from "./commands/diff.js";
@@ -44,7 +45,7 @@ export async function main(argv: string[]): Promise<void> {
     .version(VERSION)
     .help()
     .alias("h", "help")
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(terminalWidth(100))
     .epilogue("Exit codes: 0 success (created, updated or unchanged), 1 failure, 2 usage error. " + "`diff` exits 1 when its inputs differ.")
     .fail((msg, err) => {
       if (err) reportAndExit(err);

@@ -1,4 +1,5 @@
 import type { CommandModule } from "yargs";
+import { writeOut } from "../stdout.js";
 
 interface BuildToolsArgs {
   template: string;
@@ -28,7 +29,7 @@ export const buildToolsCommand: CommandModule<object, BuildToolsArgs> = {
       await writeKeyFile(a.writeKey, await computeKey(tools.inputs, a.extra.map(String)), "--write-key");
     }
     const install = missingTools(tools.needs);
-    if (a.json) process.stdout.write(`${JSON.stringify({ install, ...tools })}\n`);
-    else for (const tool of install) process.stdout.write(`${tool}\n`);
+    if (a.json) writeOut(`${JSON.stringify({ install, ...tools })}\n`);
+    else for (const tool of install) writeOut(`${tool}\n`);
   },
 };

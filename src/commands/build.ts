@@ -5,6 +5,7 @@ import { UNZIPPED_LIMIT_MB } from "../layer-build/limits.js";
 import { INSTALLERS, type Installer } from "../layer-build/install.js";
 import { ARCHITECTURES, RUNTIMES } from "../layer-build/target.js";
 import { shownPath } from "../shown-path.js";
+import { writeOut } from "../stdout.js";
 
 interface BuildArgs {
   "app-dir": string;
@@ -165,16 +166,16 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       log: say,
     });
     if (result.status === "tools-listed") {
-      if (a.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (a.json) writeOut(`${JSON.stringify(result, null, 2)}\n`);
       // One line, the tools separated by spaces (empty when none), for `read -a` in a shell.
-      else process.stdout.write(`${result.tools.join(" ")}\n`);
+      else writeOut(`${result.tools.join(" ")}\n`);
       return;
     }
     if (result.status !== "key-written") {
       result.output = shownPath(result.output);
       for (const w of result.warnings) process.stderr.write(`sam-layer: warning: ${w}\n`);
     }
-    if (a.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (a.json) writeOut(`${JSON.stringify(result, null, 2)}\n`);
     else for (const line of formatBuild(result)) say(line);
   },
 };
@@ -204,7 +205,7 @@ async function buildTemplateCommand(a: BuildArgs, say: (line: string) => void): 
   });
   if (result.status === "tools-listed" && !a.json) {
     // One line, the tools separated by spaces (empty when none), for `read -a` in a shell.
-    process.stdout.write(`${result.tools.join(" ")}\n`);
+    writeOut(`${result.tools.join(" ")}\n`);
     return;
   }
   if (result.status === "built" && a["stage-dir"] !== undefined) {
@@ -218,6 +219,6 @@ async function buildTemplateCommand(a: BuildArgs, say: (line: string) => void): 
       for (const w of l.warnings) process.stderr.write(`sam-layer: warning: ${l.idPath}: ${w}\n`);
     }
   }
-  if (a.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (a.json) writeOut(`${JSON.stringify(result, null, 2)}\n`);
   else for (const line of formatTemplateBuild(result)) say(line);
 }

@@ -1,5 +1,6 @@
 import type { CommandModule } from "yargs";
 import { ARCHITECTURES, RUNTIMES } from "../layer-build/target.js";
+import { writeOut } from "../stdout.js";
 
 interface CheckArgs {
   layer: string;
@@ -38,6 +39,6 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       interpreter: a.python ?? a.node,
       skip: a["skip-import"],
     });
-    process.stdout.write(a.json ? `${JSON.stringify(result)}\n` : `${formatCheck(result)}\n`);
+    writeOut(a.json ? `${JSON.stringify(result)}\n` : `${formatCheck(result)}\n`);
   },
 };

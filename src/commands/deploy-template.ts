@@ -1,4 +1,5 @@
 import type { CommandModule } from "yargs";
+import { writeOut } from "../stdout.js";
 
 interface DeployTemplateArgs {
   template: string;
@@ -19,6 +20,6 @@ export const deployTemplateCommand: CommandModule<object, DeployTemplateArgs> = 
     const picked = deployTemplate(a.template);
     // The reason on stderr, so a script can take the path from stdout and the log still says why.
     process.stderr.write(`sam-layer: ${picked.reason}\n`);
-    process.stdout.write(`${picked.template}\n`);
+    writeOut(`${picked.template}\n`);
   },
 };

@@ -1,6 +1,7 @@
 import type { CommandModule } from "yargs";
 import { UserError } from "../errors.js";
 import type { LayerDiff } from "../diff/index.js";
+import { writeOut } from "../stdout.js";
 
 interface DiffArgs {
   old: string;
@@ -26,7 +27,7 @@ export const diffCommand: CommandModule<object, DiffArgs> = {
       // Exit 1 means "different" here, so trouble is 2.
       throw new UserError(err instanceof Error ? err.message : String(err), 2);
     }
-    process.stdout.write(args.json ? `${JSON.stringify(d)}\n` : `${diffReport(d)}\n`);
+    writeOut(args.json ? `${JSON.stringify(d)}\n` : `${diffReport(d)}\n`);
     // Like diff(1): 1 means "different", not failure; failures exit 1 or 2 with a message.
     if (!d.equal) process.exitCode = 1;
   },

@@ -1,5 +1,6 @@
 import type { CommandModule } from "yargs";
 import type { HashResult } from "../hash.js";
+import { writeOut } from "../stdout.js";
 
 interface HashArgs {
   path: string;
@@ -28,6 +29,6 @@ export const hashCommand: CommandModule<object, HashArgs> = {
   handler: async (args) => {
     const { hashLayer } = await import("../hash.js");
     const r = await hashLayer(args.path, { exclude: args.exclude.map(String), includePycache: args["include-pycache"] });
-    process.stdout.write(args.json ? `${JSON.stringify(r)}\n` : `${hashLines(r)}\n`);
+    writeOut(args.json ? `${JSON.stringify(r)}\n` : `${hashLines(r)}\n`);
   },
 };

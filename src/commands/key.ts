@@ -1,5 +1,6 @@
 import type { CommandModule } from "yargs";
 import { UserError } from "../errors.js";
+import { writeOut } from "../stdout.js";
 
 interface KeyArgs {
   lockfiles: string[];
@@ -25,6 +26,6 @@ export const keyCommand: CommandModule<object, KeyArgs> = {
       if (args.write === "") throw new UserError("--write needs a file name", 2);
       await writeKeyFile(args.write, key, "--write");
     }
-    process.stdout.write(args.json ? `${JSON.stringify({ key, file: args.write ?? null })}\n` : `${key}\n`);
+    writeOut(args.json ? `${JSON.stringify({ key, file: args.write ?? null })}\n` : `${key}\n`);
   },
 };

@@ -1,4 +1,5 @@
 import type { CommandModule } from "yargs";
+import { writeOut } from "../stdout.js";
 
 interface PlanArgs {
   packaged: string;
@@ -40,7 +41,7 @@ export const planCommand: CommandModule<object, PlanArgs> = {
       stackInfo: a.stackInfo,
       deleteRollbackComplete: a.deleteRollbackComplete,
     });
-    if (a.json) process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-    else for (const line of formatPlan(plan, a.packaged)) process.stdout.write(`${line}\n`);
+    if (a.json) writeOut(`${JSON.stringify(plan, null, 2)}\n`);
+    else for (const line of formatPlan(plan, a.packaged)) writeOut(`${line}\n`);
   },
 };

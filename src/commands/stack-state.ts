@@ -1,4 +1,5 @@
 import type { CommandModule } from "yargs";
+import { writeOut } from "../stdout.js";
 
 interface StackStateArgs {
   stackInfo: string;
@@ -27,6 +28,6 @@ export const stackStateCommand: CommandModule<object, StackStateArgs> = {
     const state = stackState(await readStackInfo(a.stackInfo), a.deleteRollbackComplete);
     // The plan prints the state itself; only an action the script takes is worth a line here.
     if (state.action === "wait" || state.action === "delete") process.stderr.write(`${state.message}\n`);
-    process.stdout.write(`${state.action}\n`);
+    writeOut(`${state.action}\n`);
   },
 };

@@ -4,6 +4,7 @@ import { DEFAULT_EXCLUDES } from "../layer/excludes.js";
 import type { ZipResult } from "../zip/layer-zip.js";
 import { DEFAULT_LEVEL } from "../zip/format.js";
 import { formatBytes } from "./output.js";
+import { writeOut } from "../stdout.js";
 
 interface ZipArgs {
   "layer-dir": string;
@@ -61,6 +62,6 @@ export const zipCommand: CommandModule<object, ZipArgs> = {
       const { zipLayer } = await import("../zip/layer-zip.js");
       result = await zipLayer(opts);
     }
-    process.stdout.write(args.json ? `${JSON.stringify(result)}\n` : `${zipLine(result)}\n`);
+    writeOut(args.json ? `${JSON.stringify(result)}\n` : `${zipLine(result)}\n`);
   },
 };
