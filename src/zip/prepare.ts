@@ -174,10 +174,12 @@ export const mainThreadGc = youngGc(v8, vm);
  * recompiling it after deopts (104 optimizations of the writer, the batch loop and Node's stream
  * constructors, ~0.4 s of CPU on V8's background threads of a 3.5 s cold zip on 2 cores) for code
  * that then ran no faster. Process-wide, so it also holds for the workers; Sparkplug still runs.
- * Measured on the bench tree (5 runs, Node 20 and 24): see the README's benchmark section.
+ * `--max-opt=1` (baseline at most) rather than `--no-opt`: on Node 24 `--no-opt` turns off only
+ * TurboFan and leaves Maglev, V8's other optimizing compiler, on (within noise in time there: 3.29
+ * against 3.41 s, 5 runs). Measured on the bench tree: see the README's benchmark section.
  */
 export function noOptimizingCompiler(): void {
-  v8.setFlagsFromString("--no-opt");
+  v8.setFlagsFromString("--max-opt=1");
 }
 
 const WORKER_SOURCE = [
