@@ -69,9 +69,9 @@ function isRunning(pid: number): boolean {
 
 /**
  * Calls `write` with a fresh temp file in the target's folder, then syncs and renames it over
- * `target`. Errors name the target; the temp file never survives a failure or a caught signal.
+ * `target` (calling `whileSyncing` with the result during the sync). Errors name the target; the temp file never survives a failure or a caught signal.
  */
-export async function replaceAtomically<T>(target: string, write: (fh: FileHandle) => Promise<T>): Promise<T> {
+export async function replaceAtomically<T>(target: string, write: (fh: FileHandle) => Promise<T>, whileSyncing?: (result: T) => void): Promise<T> {
   const temp = tempPathFor(target);
   track(temp);
   let fh: FileHandle | undefined;
@@ -84,7 +84,11 @@ export async function replaceAtomically<T>(target: string, write: (fh: FileHandl
     let result: T;
     try {
       result = await write(fh);
-      await fh.sync();
+      const synced = fh.sync();
+      synced.catch(() => {}); // awaited below; this only keeps a failure from going unhandled meanwhile
+      // The caller's own work on the result runs while the disk catches up, not after it.
+      whileSyncing?.(result);
+      await synced;
     } catch (err) {
       throw fsFailure("cannot write", target, err);
     } finally {

@@ -129,14 +129,16 @@ export class Output {
     }
   }
 
-  /** Flushes, cuts anything past the position (left by a rewind), and syncs to disk. */
+  /**
+   * Flushes, cuts anything past the position (left by a rewind) and waits for the background
+   * syncs. The last sync is the caller's (replaceAtomically, before its rename).
+   */
   async finish(): Promise<{ bytes: number; md5: string; sha256: string }> {
     await this.flush();
     if (this.heldAt !== null || this.hashedTo !== this.flushedTo) throw new Error("internal: output finished while held");
     if (this.end > this.flushedTo) await this.fh.truncate(this.flushedTo);
     await this.syncing;
     if (this.syncFailed) throw this.syncFailed;
-    await this.fh.sync();
     return { bytes: this.flushedTo, md5: this.md5.digest("hex"), sha256: this.sha256.digest("base64") };
   }
 
