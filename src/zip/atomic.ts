@@ -69,7 +69,8 @@ function isRunning(pid: number): boolean {
 
 /**
  * Calls `write` with a fresh temp file in the target's folder, then syncs and renames it over
- * `target` (calling `whileSyncing` with the result during the sync). Errors name the target; the temp file never survives a failure or a caught signal.
+ * `target`, calling `whileSyncing` with the result while the sync runs. Errors name the target;
+ * the temp file never survives a failure or a caught signal.
  */
 export async function replaceAtomically<T>(target: string, write: (fh: FileHandle) => Promise<T>, whileSyncing?: (result: T) => void): Promise<T> {
   const temp = tempPathFor(target);
