@@ -86,9 +86,9 @@ function preparer(m: Modules): (absPath: string, size: number, level: number) =>
       const r = deflateRawSync(raw, { level, chunkSize: Math.max(64, n + 64), info: true }) as unknown as { buffer: Buffer; engine: { _outBuffer?: unknown } };
       // The zlib object keeps that output buffer, and Node 24 frees a zlib object only in a full
       // collection (Node 20 in any young one too): that held ~1 MB per MB deflated until V8 got
-      // round to one, ~70 MB of peak RSS on the bench tree (scripts/zlib-rss.mjs shows it alone). Our caller copies the bytes out
-      // before the next file, so the object's reference is dropped now. A private field: if Node
-      // renames it, this does nothing and memory is as it was.
+      // round to one, ~70 MB of peak RSS on the bench tree (scripts/zlib-rss.mjs shows it alone).
+      // Our caller copies the bytes out before the next file, so the object's reference is
+      // dropped now. A private field: if Node renames it, this does nothing and memory is as it was.
       r.engine._outBuffer = undefined;
       if (r.buffer.length < n) return { method: 8, crc, hash, data: r.buffer };
     }
