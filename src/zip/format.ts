@@ -157,12 +157,6 @@ export function writeCentralHeader(b: Buffer, at: number, e: EntryRecord, dos: D
   return at + size;
 }
 
-export function centralHeader(e: EntryRecord, dos: DosDateTime): Buffer {
-  const b = Buffer.allocUnsafe(centralHeaderSize(e));
-  writeCentralHeader(b, 0, e, dos);
-  return b;
-}
-
 /** ZIP64 end records (when needed) followed by the classic end record with the comment. */
 export function endRecords(count: number, cdOffset: number, cdSize: number, comment: Buffer): Buffer {
   if (comment.length > U16_MAX) throw new Error("zip comment too long");

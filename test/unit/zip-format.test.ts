@@ -5,7 +5,7 @@ import { join } from "node:path";
 import zlib from "node:zlib";
 import yauzl from "yauzl";
 import { describe, expect, it } from "vitest";
-import { centralHeader, endRecords, localHeader, zipTimestamp } from "../../src/zip/format.js";
+import { centralHeaderSize, endRecords, localHeader, writeCentralHeader, zipTimestamp, type EntryRecord } from "../../src/zip/format.js";
 import { zipLayer } from "../../src/zip/layer-zip.js";
 import { bytesOf, tempDir, unzipTest } from "./support.js";
 
@@ -182,6 +182,12 @@ describe("zip format", () => {
   });
 
   it("writes ZIP64 fields for sizes and offsets past 4 GiB (records checked field by field)", () => {
+    // The writer puts central headers into its own buffers; here each gets one of its exact size.
+    const centralHeader = (e: EntryRecord, dos: number): Buffer => {
+      const b = Buffer.alloc(centralHeaderSize(e));
+      expect(writeCentralHeader(b, 0, e, dos)).toBe(b.length);
+      return b;
+    };
     const name = Buffer.from("big.bin");
     const big = 5 * 2 ** 30;
     const rec = { name, directory: false, mode: 0o644, method: 8, crc: 0x12345678, compressedSize: big - 10, size: big, offset: 2 ** 32 + 7 };
