@@ -139,7 +139,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option("json", { type: "boolean", default: false, describe: "print one JSON object" }),
   handler: async (a) => {
     // With --needed-tools stdout is the tools line alone.
-    const say = (line: string) => (a.json || a["needed-tools"] ? process.stderr : process.stdout).write(`${line}\n`);
+    const toStderr = a.json || a["needed-tools"];
+    const say = (line: string) => (toStderr ? process.stderr.write(`${line}\n`) : writeOut(`${line}\n`));
     if (a.template !== undefined) return buildTemplateCommand(a, say);
     if (a["stage-dir"] !== undefined) throw new UserError("--stage-dir is for --template builds", 2);
     const { buildLayer } = await import("../layer-build/index.js");
