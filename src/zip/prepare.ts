@@ -235,8 +235,12 @@ interface WorkerSlot {
   queue: Array<(r: BatchReply) => void>;
 }
 
-/** Batches queued at a worker: one running and the next ready, so it never waits for the main thread. */
-const WORKER_QUEUE = 2;
+/**
+ * Batches queued at a worker. The queue is topped up only between the main thread's own batches
+ * (up to 256 KiB of deflating, ~8 ms), so it must last that long: with 2 the worker waited ~125 ms
+ * of a cold zip of the bench tree in gaps of up to 11 ms, with 4 ~35 ms (6: no better).
+ */
+const WORKER_QUEUE = 4;
 
 /**
  * Hands out Prepared files in entry order. Batches are handed out in order: each worker (cores - 1,
