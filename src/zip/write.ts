@@ -48,7 +48,8 @@ const STREAM_CHUNK = 1 << 20;
 /** One read buffer for every streamed file: each chunk is consumed (hashed, deflated or copied) before the next read. */
 let streamBuffer: Buffer | undefined;
 
-export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], params: ZipWriteParams): Promise<ZipWriteResult> {
+/** `ahead`: a Preparer the caller already started on these entries (it is closed here either way). */
+export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], params: ZipWriteParams, ahead?: Preparer): Promise<ZipWriteResult> {
   keepYoungGenerationSmall();
   noOptimizingCompiler();
   const out = new Output(fh);
@@ -56,7 +57,7 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
   const appendLocalHeader = localHeaderAppender(out, params.dos);
   const hashes: string[] = [];
   const digest = new DigestBuilder();
-  const ahead = new Preparer(entries, params.level);
+  ahead ??= new Preparer(entries, params.level);
   try {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;

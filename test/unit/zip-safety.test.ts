@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { bytesOf, CLI, runCli, sampleTree, spawnCli, tempDir, unzipTest, writeTree } from "./support.js";
 
@@ -148,6 +148,32 @@ describe("bad input: one-line error naming the culprit, previous zip byte-identi
     expect(r.stderr).toBe(`sam-layer: cannot write ${out}: file too large for this file system or ulimit\n`);
     expect(bytesOf(out).equals(good)).toBe(true);
     expect(tempFiles(work)).toEqual([]);
+  });
+
+  it("stops its threads when a first write fails after the walk (the process ends by itself)", () => {
+    // A first write hands the files to the worker threads as soon as they are listed; a failure
+    // before the zip is opened must stop them, or a caller in the same process (the build, a
+    // test) would never exit. The CLI's process.exit would hide that, so the module runs here,
+    // from a script file: `node -e` ends the process when the script is done, threads or not.
+    const work = tempDir();
+    const dir = join(work, "layer");
+    bulkyTree(dir, 3, 2); // over PARALLEL_MIN_BYTES, so there are threads to stop
+    writeFileSync(join(work, "blocker"), "a file where the output's folder should be\n");
+    const output = join(work, "blocker", "sub", "layer.zip");
+    const script = join(work, "first-write.mjs");
+    writeFileSync(
+      script,
+      [
+        `import { zipLayer } from ${JSON.stringify(resolve("src/zip/layer-zip.ts"))};`,
+        `try { await zipLayer({ dir: ${JSON.stringify(dir)}, output: ${JSON.stringify(output)} }); console.log("written"); }`,
+        `catch (err) { console.log("rejected: " + err.message); }`,
+        "",
+      ].join("\n"),
+    );
+    const r = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: resolve("."), encoding: "utf8", timeout: 30_000 });
+    expect(r.error, "the process did not end by itself").toBeUndefined();
+    expect(r.stdout).toBe(`rejected: cannot create the folder of ${output}: not a folder\n`);
+    expect(r.status).toBe(0);
   });
 
   for (const signal of ["SIGINT", "SIGTERM", "SIGKILL"] as const) {
