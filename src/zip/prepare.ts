@@ -8,6 +8,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
 import * as zlib from "node:zlib";
 import * as crypto from "node:crypto";
 import v8 from "node:v8";
@@ -136,6 +137,8 @@ function runBatch(prepare: ReturnType<typeof preparer>, { paths, sizes, level }:
 }
 
 function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:worker_threads").MessagePort, gc: (() => void) | undefined): void {
+  // Tells the main thread the flags are set (see tuneForZip), so it can collect on demand too.
+  port.postMessage({ tuned: true });
   let sinceGc = 0;
   port.on("message", (req: BatchRequest) => {
     const reply = run(req);
@@ -150,14 +153,43 @@ function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:w
 }
 
 /**
- * A young-generation collection on demand. Every file leaves buffers behind (deflate output, a
- * batch's reply): memory outside V8's heap, which V8 lets grow by tens of MB before it collects.
- * Collecting every few MB keeps peak RSS flat; `gc` is exposed this way because a worker cannot
- * take V8 flags of its own. Self-contained: it is part of the worker's source too.
+ * The V8 flags a zip is written with. They are process-wide, and any change to V8's flags makes
+ * Node compile its own modules from source from then on: its built-in code cache is keyed to the
+ * flags. `node scripts/flag-cost.mjs` on this project's machine: loading zlib, crypto, fs/promises
+ * and vm took 3 ms with Node's flags and 6–9 ms after a change on Node 20 (7–9 and 16–17 ms on
+ * Node 24), and a worker thread booted in 54–70 ms against 105–133 ms (79–88 against 164–171 ms).
+ * They used to be set before the workers started, so every worker booted the slow way, on Node 24
+ * past the end of the walk. Now a worker sets them once it has loaded what it needs, and the main
+ * thread, which loads the writer's modules before starting one (loadWriterModules), sets them only
+ * when there is no worker.
+ * - `--max-opt=1`: no optimizing compiler. The hot loops are zlib's and OpenSSL's, in C; the
+ *   JavaScript around them runs a few thousand times, and TurboFan spent its time compiling it and
+ *   recompiling it after deopts (104 optimizations of the writer, the batch loop and Node's stream
+ *   constructors, ~0.4 s of CPU on V8's background threads of a 3.5 s cold zip on 2 cores) for code
+ *   that then ran no faster. Sparkplug still runs. Not `--no-opt`: on Node 24 that turns off only
+ *   TurboFan and leaves Maglev, V8's other optimizing compiler, on.
+ * - `--semi-space-growth-factor=1`: every file leaves short-lived garbage (zlib, hash and stat
+ *   objects), and V8 answers that rate by growing its young generation to ~50 MB. Keeping it at
+ *   its start size cost no measurable time and cut peak RSS from ~145 to ~95 MB on a 20,000-file
+ *   layer.
+ * - `--expose-gc`: young collections on demand (youngGc).
+ * Self-contained: it is part of the worker's source too.
  */
-function youngGc(v8m: typeof v8, vmm: typeof vm): (() => void) | undefined {
+function tuneForZip(v8m: typeof v8): void {
+  v8m.setFlagsFromString("--max-opt=1");
+  v8m.setFlagsFromString("--semi-space-growth-factor=1");
+  v8m.setFlagsFromString("--expose-gc");
+}
+
+/**
+ * A young-generation collection on demand, once `--expose-gc` is set (undefined before). Every
+ * file leaves buffers behind (deflate output, a batch's reply): memory outside V8's heap, which V8
+ * lets grow by tens of MB before it collects. Collecting every few MB keeps peak RSS flat; `gc`
+ * is reached this way because a worker cannot take V8 flags of its own. Self-contained: it is
+ * part of the worker's source too.
+ */
+function youngGc(vmm: typeof vm): (() => void) | undefined {
   try {
-    v8m.setFlagsFromString("--expose-gc");
     const gc = vmm.runInNewContext("gc") as (opts: { type: string }) => void;
     return () => gc({ type: "minor" });
   } catch {
@@ -165,28 +197,40 @@ function youngGc(v8m: typeof v8, vmm: typeof vm): (() => void) | undefined {
   }
 }
 
-/** The main thread's collector, also for the writer's streamed files. */
-export const mainThreadGc = youngGc(v8, vm);
+/** Whether this process's flags are set for zipping, by a worker or by this thread. */
+let tuned = false;
+let mainGc: (() => void) | undefined;
+
+/** Sets the flags from the main thread (a write without workers); once per process. */
+export function tuneHere(): void {
+  if (tuned) return;
+  tuneForZip(v8);
+  tuned = true;
+}
+
+/** The main thread's young collection, also for the writer's streamed files; nothing until the flags are set. */
+export function collectYoung(): void {
+  if (!tuned) return;
+  mainGc ??= youngGc(vm);
+  mainGc?.();
+}
 
 /**
- * No optimizing compiler while a zip is written. The hot loops are zlib's and OpenSSL's, in C; the
- * JavaScript around them runs a few thousand times, and TurboFan spent its time compiling it and
- * recompiling it after deopts (104 optimizations of the writer, the batch loop and Node's stream
- * constructors, ~0.4 s of CPU on V8's background threads of a 3.5 s cold zip on 2 cores) for code
- * that then ran no faster. Process-wide, so it also holds for the workers; Sparkplug still runs.
- * `--max-opt=1` (baseline at most) rather than `--no-opt`: on Node 24 `--no-opt` turns off only
- * TurboFan and leaves Maglev, V8's other optimizing compiler, on (within noise in time there: 3.29
- * against 3.41 s, 5 runs). Measured on the bench tree: see the README's benchmark section.
+ * Loads the Node modules a write uses on this thread while Node's code cache for them is still
+ * good (tuneForZip). In the bundle each is a stand-in that loads its module on first use
+ * (scripts/bundle-options.ts), so touching one loads it; under tsx they are loaded already.
  */
-export function noOptimizingCompiler(): void {
-  v8.setFlagsFromString("--max-opt=1");
+function loadWriterModules(): void {
+  void [zlib.crc32, crypto.createHash, v8.setFlagsFromString, vm.runInNewContext, fsp.open];
 }
 
 const WORKER_SOURCE = [
   `const { parentPort } = require("node:worker_threads");`,
   `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib: require("node:zlib"), crypto: require("node:crypto") });`,
   `const runBatch = ${runBatch.toString()};`,
-  `const collect = (${youngGc.toString()})(require("node:v8"), require("node:vm"));`,
+  `const v8 = require("node:v8"), vm = require("node:vm");`,
+  `(${tuneForZip.toString()})(v8);`,
+  `const collect = (${youngGc.toString()})(vm);`,
   `(${workerMain.toString()})((req) => runBatch(prepare, req), parentPort, collect);`,
 ].join("\n");
 
@@ -221,7 +265,7 @@ const started: Worker[] = [];
  */
 export function startWorkersEarly(): void {
   if (started.length > 0) return;
-  noOptimizingCompiler();
+  loadWriterModules();
   for (let k = 0; k < workerCount(); k++) {
     // Not keeping the process alive until a Preparer takes it: a walk that fails leaves no thread behind.
     const worker = startWorker();
@@ -255,7 +299,6 @@ export class Preparer {
   private readonly batchOf: Int32Array;
   private readonly workers: WorkerSlot[] = [];
   private readonly prepare = preparer({ fs, zlib, crypto });
-  private readonly gc = mainThreadGc;
   private sinceGc = 0;
   /** the first batch not handed out yet */
   private nextFree = 0;
@@ -283,11 +326,16 @@ export class Preparer {
     const n = total < PARALLEL_MIN_BYTES ? 0 : workerCount();
     const early = started.splice(0);
     for (const w of early.slice(n)) void w.terminate();
+    if (n === 0) tuneHere();
+    else if (early.length < n) loadWriterModules();
     for (let k = 0; k < n; k++) {
       const worker = early[k] ?? startWorker();
       worker.ref();
       const slot: WorkerSlot = { worker, queue: [] };
-      worker.on("message", (r: BatchReply) => slot.queue.shift()?.(r));
+      worker.on("message", (r: BatchReply | { tuned: true }) => {
+        if ("tuned" in r) tuned = true;
+        else slot.queue.shift()?.(r);
+      });
       worker.on("error", (err) => {
         this.failure = err;
         for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: [], lengths: [], data: new ArrayBuffer(0) });
@@ -386,9 +434,9 @@ export class Preparer {
       b.offsets = undefined;
       this.pump();
       this.sinceGc += b.bytes;
-      if (this.gc && this.sinceGc > GC_EVERY_BYTES) {
+      if (this.sinceGc > GC_EVERY_BYTES) {
         this.sinceGc = 0;
-        this.gc();
+        collectYoung();
       }
     }
     return { method: r.methods[k]!, crc: r.crcs[k]!, hash: r.hashes[k]!, data };

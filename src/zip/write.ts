@@ -5,7 +5,6 @@
 // never on timing, since the order is fixed and each file's deflate stream is independent.
 import { createHash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
-import v8 from "node:v8";
 import zlib from "node:zlib";
 import type { FileHandle } from "node:fs/promises";
 import { UserError } from "../errors.js";
@@ -25,7 +24,7 @@ import {
   type EntryRecord,
 } from "./format.js";
 import { Output } from "./output.js";
-import { mainThreadGc, noOptimizingCompiler, Preparer, WHOLE_FILE_MAX } from "./prepare.js";
+import { collectYoung, Preparer, WHOLE_FILE_MAX } from "./prepare.js";
 
 export interface ZipWriteParams {
   level: number;
@@ -50,8 +49,6 @@ let streamBuffer: Buffer | undefined;
 
 /** `ahead`: a Preparer the caller already started on these entries (it is closed here either way). */
 export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], params: ZipWriteParams, ahead?: Preparer): Promise<ZipWriteResult> {
-  keepYoungGenerationSmall();
-  noOptimizingCompiler();
   const out = new Output(fh);
   const central = new CentralDirectory();
   const appendLocalHeader = localHeaderAppender(out, params.dos);
@@ -96,15 +93,6 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
   await out.append(endRecords(entries.length, cdOffset, central.size, Buffer.from(params.comment(contentDigest), "utf8")));
   const sums = await out.finish();
   return { digest: contentDigest, hashes, ...sums };
-}
-
-/**
- * Every file leaves short-lived garbage (zlib, hash and stat objects), and V8 answers that rate by
- * growing its young generation to ~50 MB. Keeping it at its start size cost no measurable time and
- * cut peak RSS from ~145 to ~95 MB on a 20,000-file layer. Only a heap growth heuristic changes.
- */
-function keepYoungGenerationSmall(): void {
-  v8.setFlagsFromString("--semi-space-growth-factor=1");
 }
 
 /** Appends each entry's local header through one reused buffer: no allocation per entry. */
@@ -208,7 +196,7 @@ async function forEachChunk(e: LayerEntry, fn: (chunk: Buffer) => Promise<void> 
       await fn(chunk);
       // zlib's output chunks are garbage outside V8's heap, which V8 lets pile up for tens of MB
       // over a big file (a 24 MB .so took peak RSS from ~95 to ~145 MB): collect every few MiB.
-      if (mainThreadGc && total % (4 * STREAM_CHUNK) === 0) mainThreadGc();
+      if (total % (4 * STREAM_CHUNK) === 0) collectYoung();
     }
   } finally {
     closeSync(fd);
