@@ -327,6 +327,8 @@ export class Preparer {
     const n = total < PARALLEL_MIN_BYTES ? 0 : workerCount();
     const early = started.splice(0);
     for (const w of early.slice(n)) void w.terminate();
+    // No worker: this thread sets the flags (tuneForZip). Workers started only now: this thread
+    // loads the writer's modules first, since the first of them to boot sets the flags.
     if (n === 0) tuneHere();
     else if (early.length < n) loadWriterModules();
     for (let k = 0; k < n; k++) {
