@@ -5,12 +5,13 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { resolveTarget, type Target } from "../layer-build/target.js";
 import { NODE_IMPORT_CHECK } from "./node-script.js";
 import { PYTHON_IMPORT_CHECK } from "./python-script.js";
+import { usableCpus } from "../usable-cpus.js";
 
 export interface ImportCheckOptions {
   /** the layer folder: holds python/ or nodejs/ */
@@ -102,7 +103,7 @@ async function checkPython(o: ImportCheckOptions, target: Target & { language: "
     const started = Date.now();
     // One interpreter per core, each importing its share: a big layer's check is mostly Python
     // compiling and running module code (pandas alone ~4 s here), which one process does on one core.
-    const parts = Math.max(1, Math.min(availableParallelism(), MAX_CHECK_PROCESSES));
+    const parts = Math.max(1, Math.min(usableCpus(), MAX_CHECK_PROCESSES));
     const results = await Promise.all(
       Array.from({ length: parts }, async (_, part) => {
         const resultFile = join(work, `result-${part}.json`);

@@ -5,7 +5,6 @@
 // callbacks cost the main thread about as much CPU as a third of the deflating itself (perf, 2
 // cores; see the README's benchmark section). The bytes do not depend on any of this: each file is
 // one independent raw deflate stream of the same zlib at the same level, whichever thread runs it.
-import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
@@ -16,6 +15,7 @@ import vm from "node:vm";
 import { UserError } from "../errors.js";
 import { fsFailure } from "../layer/fs-error.js";
 import type { LayerEntry } from "../layer/walk.js";
+import { usableCpus } from "../usable-cpus.js";
 
 export interface Prepared {
   method: number;
@@ -246,8 +246,12 @@ interface Batch {
   offsets?: number[];
 }
 
+let cpus: number | undefined;
+
+/** One worker per usable CPU besides this thread's (the cgroup quota counts: usable-cpus.ts). */
 function workerCount(): number {
-  return Math.min(availableParallelism(), MAX_WORKERS + 1) - 1;
+  cpus ??= usableCpus();
+  return Math.min(cpus, MAX_WORKERS + 1) - 1;
 }
 
 function startWorker(): Worker {
