@@ -61,10 +61,9 @@ function withCgroup<T>(parent: string, name: string, quotaUs: number, run: (dir:
 const v1 = cpuCgroupDir();
 
 describe.skipIf(!v1)("under a real cgroup v1 CPU quota (root only)", () => {
-  it("counts one CPU under a one-CPU quota, where Node counts the machine's", () => {
-    const counts = withCgroup(v1!, "sam-layer-one", 100000, countsInside);
-    expect(counts.node).toBeGreaterThanOrEqual(2);
-    expect(counts.usable).toBe(1);
+  it("counts one CPU under a one-CPU quota on a machine with more", () => {
+    // Node 20 and 24 count 2 there on this project's machine; a Node that reads v1 quotas would count 1 too.
+    expect(withCgroup(v1!, "sam-layer-one", 100000, countsInside).usable).toBe(1);
   });
 
   it("rounds 1.5 CPUs down, and takes a parent's quota when the process's own cgroup has none", () => {
