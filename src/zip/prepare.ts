@@ -136,16 +136,16 @@ function runBatch(prepare: ReturnType<typeof preparer>, { paths, sizes, level }:
   return reply;
 }
 
-function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:worker_threads").MessagePort, gc: (() => void) | undefined): void {
+function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:worker_threads").MessagePort, gc: () => void, tunedHere: boolean): void {
   // Tells the main thread the flags are set (see tuneForZip), so it can collect on demand too.
-  port.postMessage({ tuned: true });
+  if (tunedHere) port.postMessage({ tuned: true });
   let sinceGc = 0;
   port.on("message", (req: BatchRequest) => {
     const reply = run(req);
     port.postMessage(reply, [reply.data]);
     // Counted in bytes read: each file leaves its deflate output (up to its own size) behind.
     for (const size of req.sizes) sinceGc += size;
-    if (gc && sinceGc > 2 << 20) {
+    if (sinceGc > 2 << 20) {
       sinceGc = 0;
       gc();
     }
@@ -159,9 +159,10 @@ function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:w
  * and vm took 3 ms with Node's flags and 6–9 ms after a change on Node 20 (7–9 and 16–17 ms on
  * Node 24), and a worker thread booted in 54–70 ms against 105–133 ms (79–88 against 164–171 ms).
  * They used to be set before the workers started, so every worker booted the slow way, on Node 24
- * past the end of the walk. Now a worker sets them once it has loaded what it needs, and the main
- * thread, which loads the writer's modules before starting one (loadWriterModules), sets them only
- * when there is no worker.
+ * past the end of the walk. Now the last worker to have loaded what it needs sets them (with more
+ * than one, the first to be ready would otherwise slow down the others' boot), and the main thread,
+ * which loads the writer's modules before starting any (loadWriterModules), sets them only when
+ * there is no worker.
  * - `--max-opt=1`: no optimizing compiler. The hot loops are zlib's and OpenSSL's, in C; the
  *   JavaScript around them runs a few thousand times, and TurboFan spent its time compiling it and
  *   recompiling it after deopts (104 optimizations of the writer, the batch loop and Node's stream
@@ -182,19 +183,23 @@ function tuneForZip(v8m: typeof v8): void {
 }
 
 /**
- * A young-generation collection on demand, once `--expose-gc` is set (undefined before). Every
- * file leaves buffers behind (deflate output, a batch's reply): memory outside V8's heap, which V8
- * lets grow by tens of MB before it collects. Collecting every few MB keeps peak RSS flat; `gc`
- * is reached this way because a worker cannot take V8 flags of its own. Self-contained: it is
- * part of the worker's source too.
+ * A young-generation collection on demand, once `--expose-gc` is set (nothing before: another
+ * thread may set it a little later). Every file leaves buffers behind (deflate output, a batch's
+ * reply): memory outside V8's heap, which V8 lets grow by tens of MB before it collects. Collecting
+ * every few MB keeps peak RSS flat; `gc` is reached this way because a worker cannot take V8 flags
+ * of its own. Self-contained: it is part of the worker's source too.
  */
-function youngGc(vmm: typeof vm): (() => void) | undefined {
-  try {
-    const gc = vmm.runInNewContext("gc") as (opts: { type: string }) => void;
-    return () => gc({ type: "minor" });
-  } catch {
-    return undefined;
-  }
+function youngGc(vmm: typeof vm): () => void {
+  let gc: ((opts: { type: string }) => void) | undefined;
+  return () => {
+    try {
+      // A new context has `gc` once the flag is set.
+      gc ??= vmm.runInNewContext("gc") as (opts: { type: string }) => void;
+    } catch {
+      return;
+    }
+    gc({ type: "minor" });
+  };
 }
 
 /** Whether this process's flags are set for zipping, by a worker or by this thread. */
@@ -212,7 +217,7 @@ export function tuneHere(): void {
 export function collectYoung(): void {
   if (!tuned) return;
   mainGc ??= youngGc(vm);
-  mainGc?.();
+  mainGc();
 }
 
 /**
@@ -225,13 +230,15 @@ function loadWriterModules(): void {
 }
 
 const WORKER_SOURCE = [
-  `const { parentPort } = require("node:worker_threads");`,
+  `const { parentPort, workerData } = require("node:worker_threads");`,
   `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib: require("node:zlib"), crypto: require("node:crypto") });`,
   `const runBatch = ${runBatch.toString()};`,
   `const v8 = require("node:v8"), vm = require("node:vm");`,
-  `(${tuneForZip.toString()})(v8);`,
+  // The last worker of its group to have loaded its modules sets the flags (tuneForZip).
+  `const last = Atomics.add(workerData.loaded, 0, 1) + 1 === workerData.workers;`,
+  `if (last) (${tuneForZip.toString()})(v8);`,
   `const collect = (${youngGc.toString()})(vm);`,
-  `(${workerMain.toString()})((req) => runBatch(prepare, req), parentPort, collect);`,
+  `(${workerMain.toString()})((req) => runBatch(prepare, req), parentPort, collect, last);`,
 ].join("\n");
 
 interface Batch {
@@ -254,9 +261,14 @@ function workerCount(): number {
   return Math.min(cpus, MAX_WORKERS + 1) - 1;
 }
 
-function startWorker(): Worker {
-  // A small young generation: a worker's live data is one batch (2 MB instead of 4 cut ~7 MB of peak RSS).
-  return new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
+/** `n` workers, sharing the count of those that have loaded their modules. */
+function startWorkers(n: number): Worker[] {
+  const loaded = new Int32Array(new SharedArrayBuffer(4));
+  return Array.from(
+    { length: n },
+    // A small young generation: a worker's live data is one batch (2 MB instead of 4 cut ~7 MB of peak RSS).
+    () => new Worker(WORKER_SOURCE, { eval: true, workerData: { loaded, workers: n }, resourceLimits: { maxYoungGenerationSizeMb: 2 } }),
+  );
 }
 
 /** Workers started before the walk, for the Preparer to take. */
@@ -271,9 +283,8 @@ const started: Worker[] = [];
 export function startWorkersEarly(): void {
   if (started.length > 0) return;
   loadWriterModules();
-  for (let k = 0; k < workerCount(); k++) {
+  for (const worker of startWorkers(workerCount())) {
     // Not keeping the process alive until a Preparer takes it: a walk that fails leaves no thread behind.
-    const worker = startWorker();
     worker.unref();
     started.push(worker);
   }
@@ -329,14 +340,16 @@ export class Preparer {
       this.batchOf[i] = this.batches.length - 1;
     });
     const n = total < PARALLEL_MIN_BYTES ? 0 : workerCount();
-    const early = started.splice(0);
-    for (const w of early.slice(n)) void w.terminate();
+    let workers = started.splice(0);
     // No worker: this thread sets the flags (tuneForZip). Workers started only now: this thread
-    // loads the writer's modules first, since the first of them to boot sets the flags.
+    // loads the writer's modules first, since the last of them to boot sets the flags.
     if (n === 0) tuneHere();
-    else if (early.length < n) loadWriterModules();
-    for (let k = 0; k < n; k++) {
-      const worker = early[k] ?? startWorker();
+    if (workers.length !== n) {
+      for (const w of workers) void w.terminate();
+      if (n > 0) loadWriterModules();
+      workers = startWorkers(n);
+    }
+    for (const worker of workers) {
       worker.ref();
       const slot: WorkerSlot = { worker, queue: [] };
       worker.on("message", (r: BatchReply | { tuned: true }) => {
