@@ -44,22 +44,152 @@ const CHANGED = "SAM_LAYER_FILE_CHANGED";
 
 interface Modules {
   fs: Pick<typeof fs, "openSync" | "readSync" | "closeSync">;
-  zlib: Pick<typeof zlib, "crc32" | "deflateRawSync">;
+  zlib: Pick<typeof zlib, "crc32">;
   crypto: Pick<typeof crypto, "createHash"> & { hash?: (algorithm: string, data: Buffer) => string };
 }
 
+/** Deflates `raw` into dest[at, at + raw.length): the deflated length, or -1 when deflate does not shrink it. */
+type Deflate = (raw: Buffer, level: number, dest: Buffer, at: number) => number;
+
+/** What reusing a zlib stream takes: its native handle, and the [avail_out, avail_in] a write leaves. */
+interface ZlibStream {
+  close(): void;
+  _handle: { writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void; reset(): void };
+  _writeState: Uint32Array;
+}
+
 /**
- * The per-file work. It is also the source of the worker (via toString), so it must use nothing
- * from outside but its parameter. Stored (method 0) when deflate does not shrink the file:
+ * Deflate for the prepared files: one raw deflate stream per file, as the bytes promise, but not a
+ * new zlib object per file where an old one provably gives the same bytes. A fresh
+ * `deflateRawSync` costs 32-45 µs even for a tiny file (Node's stream object, ~256 KiB of zlib
+ * state allocated and zeroed), ~4 % of single-threaded deflate time on the bench tree with the
+ * optimizing compiler off. After `deflateReset` a stream keeps its window, and zlib reads up to
+ * 258 bytes past the data it has (picking among equally long matches), where a fresh stream has
+ * zeros: reused in zip order, 30 of the bench tree's 5,000 files came out different. Whatever a
+ * file reads there is still a fresh stream's zeros when (a) every file the stream had before was
+ * no longer than this one: their data lies below this file's end, and the 258 bytes zlib zeroes
+ * past each file's end (its `high_water`) cover the rest; or (b) the file fills the whole window
+ * (2 x 32 KiB at windowBits 15) before deflate looks at any of it. So: one stream for files that
+ * fill the window, in any order; one for smaller files, replaced when a file is shorter than the
+ * longest it had; runBatch deflates each batch shortest first. `npx tsx scripts/deflate-reuse.ts`
+ * compares every file of a folder both ways (0 of 11,780 differed in the bench tree and the
+ * data/API layer at levels 1, 6 and 9 in any batch order, nor 40,000 files of /usr/lib).
+ * The handle and the write state are Node internals (what zlib.js itself uses since Node 10), so
+ * a check on first use compares the two ways on sample data, and any difference or error falls
+ * back to a fresh `deflateRawSync` per file for the rest of the run. Self-contained: it is part of
+ * the worker's source too.
+ */
+export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateRaw" | "constants">): Deflate {
+  const { deflateRawSync, createDeflateRaw, constants } = z;
+  const WINDOW = 2 << 15;
+  interface Held {
+    stream: ZlibStream;
+    level: number;
+    /** the longest file this stream has deflated */
+    longest: number;
+  }
+  let big: Held | undefined;
+  let small: Held | undefined;
+  /** decided by the check on first use */
+  let reuse: boolean | undefined;
+
+  const fresh: Deflate = (raw, level, dest, at) => {
+    // An output buffer the size of the file: zlib finishes in one call instead of one per 16 KiB.
+    const r = deflateRawSync(raw, { level, chunkSize: Math.max(64, raw.length + 64), info: true }) as unknown as {
+      buffer: Buffer;
+      engine: { _outBuffer?: unknown };
+    };
+    // The zlib object keeps that output buffer, and Node 24 frees a zlib object only in a full
+    // collection (Node 20 in any young one too): that held ~1 MB per MB deflated until V8 got
+    // round to one, ~70 MB of peak RSS on the bench tree (scripts/zlib-rss.mjs shows it alone).
+    // A private field: if Node renames it, this does nothing and memory is as it was.
+    r.engine._outBuffer = undefined;
+    if (r.buffer.length >= raw.length) return -1;
+    r.buffer.copy(dest, at);
+    return r.buffer.length;
+  };
+  const open = (level: number): Held => ({ stream: createDeflateRaw({ level }) as unknown as ZlibStream, level, longest: 0 });
+  const write = (held: Held, raw: Buffer, dest: Buffer, at: number): number => {
+    const { _handle: handle, _writeState: state } = held.stream;
+    // No more room than the file: deflate that does not fit is not kept anyway.
+    handle.writeSync(constants.Z_FINISH, raw, 0, raw.length, dest, at, raw.length);
+    const room = state[0] as number;
+    handle.reset();
+    return room === 0 ? -1 : raw.length - room;
+  };
+  const reused: Deflate = (raw, level, dest, at) => {
+    let held: Held;
+    if (raw.length >= WINDOW) {
+      if (!big || big.level !== level) {
+        big?.stream.close();
+        big = open(level);
+      }
+      held = big;
+    } else {
+      if (!small || small.level !== level || raw.length < small.longest) {
+        small?.stream.close();
+        small = open(level);
+      }
+      held = small;
+      held.longest = raw.length;
+    }
+    return write(held, raw, dest, at);
+  };
+  const check = (level: number): boolean => {
+    // A Node that changed the handle's arguments could abort in one of its native checks rather
+    // than throw: only the majors this was tested on (the project's CI runs 20; 24 and 26 by hand).
+    if (Number(process.versions.node.split(".")[0]) > 26) return false;
+    // Two files on one stream: the output lands where asked, avail_out says how much, reset works.
+    const sample = Buffer.from("def layer(self, value):\n    return self.value + value  # 0123456789\n".repeat(40));
+    const a = Buffer.alloc(sample.length);
+    const b = Buffer.alloc(sample.length);
+    return [300, 2000].every((n) => {
+      const raw = sample.subarray(sample.length - n);
+      const x = fresh(raw, level, a, 0);
+      const y = reused(raw, level, b, 7);
+      return x > 0 && x === y && a.subarray(0, x).equals(b.subarray(7, 7 + y));
+    });
+  };
+  return (raw, level, dest, at) => {
+    if (reuse === undefined) {
+      try {
+        reuse = check(level);
+      } catch {
+        reuse = false;
+      }
+    }
+    if (reuse) {
+      try {
+        return reused(raw, level, dest, at);
+      } catch {
+        reuse = false;
+      }
+    }
+    return fresh(raw, level, dest, at);
+  };
+}
+
+interface PreparedInto {
+  method: number;
+  crc: number;
+  hash: string;
+  /** bytes written at the offset given */
+  length: number;
+}
+
+/**
+ * The per-file work: reads the file, hashes it and writes its stored or deflated bytes into
+ * dest[at, at + size). It is also the source of the worker (via toString), so it must use nothing
+ * from outside but its parameters. Stored (method 0) when deflate does not shrink the file:
  * already-compressed files, tiny files, empty files, level 0.
  */
-function preparer(m: Modules): (absPath: string, size: number, level: number) => Prepared {
+function preparer(m: Modules, deflate: Deflate): (absPath: string, size: number, level: number, dest: Buffer, at: number) => PreparedInto {
   // Taken once: on the main thread each module is a bundle stand-in whose properties are getters.
   const { openSync, readSync, closeSync } = m.fs;
-  const { crc32, deflateRawSync } = m.zlib;
+  const { crc32 } = m.zlib;
   const { createHash, hash: hashOnce } = m.crypto;
   let scratch = Buffer.allocUnsafe(64 << 10);
-  return (absPath, size, level) => {
+  return (absPath, size, level, dest, at) => {
     if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(size + 1);
     const fd = openSync(absPath, "r");
     let n = 0;
@@ -83,17 +213,11 @@ function preparer(m: Modules): (absPath: string, size: number, level: number) =>
     // One call instead of a Hash object per file (crypto.hash: Node >= 20.12).
     const hash = hashOnce ? hashOnce("sha256", raw) : createHash("sha256").update(raw).digest("hex");
     if (level > 0 && n > 0) {
-      // An output buffer the size of the file: zlib finishes in one call instead of one per 16 KiB.
-      const r = deflateRawSync(raw, { level, chunkSize: Math.max(64, n + 64), info: true }) as unknown as { buffer: Buffer; engine: { _outBuffer?: unknown } };
-      // The zlib object keeps that output buffer, and Node 24 frees a zlib object only in a full
-      // collection (Node 20 in any young one too): that held ~1 MB per MB deflated until V8 got
-      // round to one, ~70 MB of peak RSS on the bench tree (scripts/zlib-rss.mjs shows it alone).
-      // Our caller copies the bytes out before the next file, so the object's reference is
-      // dropped now. A private field: if Node renames it, this does nothing and memory is as it was.
-      r.engine._outBuffer = undefined;
-      if (r.buffer.length < n) return { method: 8, crc, hash, data: r.buffer };
+      const length = deflate(raw, level, dest, at);
+      if (length >= 0) return { method: 8, crc, hash, length };
     }
-    return { method: 0, crc, hash, data: raw };
+    raw.copy(dest, at);
+    return { method: 0, crc, hash, length: n };
   };
 }
 
@@ -107,30 +231,35 @@ interface BatchReply {
   methods: number[];
   crcs: number[];
   hashes: string[];
+  /** where each file's data starts in `data`, and its length */
+  offsets: number[];
   lengths: number[];
-  /** every file's data back to back; at most the batch's raw size, since deflate must shrink */
+  /** every file's data, in the order they were prepared; at most the batch's raw size, since deflate must shrink */
   data: ArrayBuffer;
+  /** the first file, in entry order, that could not be prepared */
   failed?: { index: number; code?: string; message: string };
 }
 
-/** A batch's files back to back in one buffer (one transfer); stops at the first failure. */
+/** A batch's files in one buffer (one transfer), prepared shortest first for the deflater's sake. */
 function runBatch(prepare: ReturnType<typeof preparer>, { paths, sizes, level }: BatchRequest): BatchReply {
   const total = sizes.reduce((a, b) => a + b, 0);
   const out = Buffer.allocUnsafeSlow(total);
-  const reply: BatchReply = { methods: [], crcs: [], hashes: [], lengths: [], data: out.buffer as ArrayBuffer };
+  const reply: BatchReply = { methods: [], crcs: [], hashes: [], offsets: [], lengths: [], data: out.buffer as ArrayBuffer };
+  const order = sizes.map((_, i) => i).sort((a, b) => sizes[a]! - sizes[b]! || a - b);
   let at = 0;
-  for (let i = 0; i < paths.length; i++) {
+  for (const i of order) {
     try {
-      const p = prepare(paths[i]!, sizes[i]!, level);
-      reply.methods.push(p.method);
-      reply.crcs.push(p.crc);
-      reply.hashes.push(p.hash);
-      reply.lengths.push(p.data.length);
-      at += p.data.copy(out, at);
+      const p = prepare(paths[i]!, sizes[i]!, level, out, at);
+      reply.methods[i] = p.method;
+      reply.crcs[i] = p.crc;
+      reply.hashes[i] = p.hash;
+      reply.offsets[i] = at;
+      reply.lengths[i] = p.length;
+      at += p.length;
     } catch (err) {
+      // The others are still prepared: the writer needs every file before the first failure.
       const e = err as NodeJS.ErrnoException;
-      reply.failed = { index: i, code: e.code, message: e.message };
-      break;
+      if (!reply.failed || i < reply.failed.index) reply.failed = { index: i, code: e.code, message: e.message };
     }
   }
   return reply;
@@ -231,7 +360,8 @@ function loadWriterModules(): void {
 
 const WORKER_SOURCE = [
   `const { parentPort, workerData } = require("node:worker_threads");`,
-  `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib: require("node:zlib"), crypto: require("node:crypto") });`,
+  `const zlib = require("node:zlib");`,
+  `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib, crypto: require("node:crypto") }, (${deflater.toString()})(zlib));`,
   `const runBatch = ${runBatch.toString()};`,
   `const v8 = require("node:v8"), vm = require("node:vm");`,
   // The last worker of its group to have loaded its modules sets the flags (tuneForZip).
@@ -249,8 +379,6 @@ interface Batch {
   reply?: Promise<BatchReply>;
   /** the reply, once it is here */
   done?: BatchReply;
-  /** offsets of each file's data in the reply */
-  offsets?: number[];
 }
 
 let cpus: number | undefined;
@@ -314,7 +442,7 @@ export class Preparer {
   /** entry index -> batch index, -1 for entries the writer handles itself */
   private readonly batchOf: Int32Array;
   private readonly workers: WorkerSlot[] = [];
-  private readonly prepare = preparer({ fs, zlib, crypto });
+  private readonly prepare = preparer({ fs, zlib, crypto }, deflater(zlib));
   private sinceGc = 0;
   /** the first batch not handed out yet */
   private nextFree = 0;
@@ -358,7 +486,7 @@ export class Preparer {
       });
       worker.on("error", (err) => {
         this.failure = err;
-        for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: [], lengths: [], data: new ArrayBuffer(0) });
+        for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: [], offsets: [], lengths: [], data: new ArrayBuffer(0) });
       });
       this.workers.push(slot);
     }
@@ -437,21 +565,12 @@ export class Preparer {
       const { code, message } = r.failed;
       throw this.translate(Object.assign(new Error(message), { code }), this.entries[b.indices[r.failed.index]!]!);
     }
-    if (!b.offsets) {
-      b.offsets = [];
-      let at = 0;
-      for (const len of r.lengths) {
-        b.offsets.push(at);
-        at += len;
-      }
-    }
-    const data = Buffer.from(r.data, b.offsets[k]!, r.lengths[k]!);
+    const data = Buffer.from(r.data, r.offsets[k]!, r.lengths[k]!);
     if (k === b.indices.length - 1) {
       // The batch is written once its last file is: release its budget and its reply.
       this.bytesOut -= b.bytes;
       b.reply = undefined;
       b.done = undefined;
-      b.offsets = undefined;
       this.pump();
       this.sinceGc += b.bytes;
       if (this.sinceGc > GC_EVERY_BYTES) {

@@ -7,6 +7,7 @@ import yauzl from "yauzl";
 import { describe, expect, it } from "vitest";
 import { centralHeaderSize, endRecords, localHeader, writeCentralHeader, zipTimestamp, type EntryRecord } from "../../src/zip/format.js";
 import { zipLayer } from "../../src/zip/layer-zip.js";
+import { deflater } from "../../src/zip/prepare.js";
 import { bytesOf, tempDir, unzipTest } from "./support.js";
 
 /** Every entry's raw (still compressed) data and method, read back with yauzl. */
@@ -125,6 +126,70 @@ describe("zip format", () => {
         .update(bytesOf(join(work, "again.zip")))
         .digest("base64"),
     );
+  });
+
+  it("gives every file a fresh stream's bytes though it reuses zlib streams (src/zip/prepare.ts, deflater)", async () => {
+    // Files that are prefixes of one text, of every size below and above zlib's 64 KiB window, in an
+    // order that puts longer files before shorter ones in and across batches: a stream reused for a
+    // shorter file after a longer one has that text's continuation past the shorter file's end,
+    // which is where zlib reads past the data and a fresh stream has zeros.
+    const work = tempDir();
+    const dir = join(work, "prefixes");
+    mkdirSync(dir);
+    const text = textOf(200_000, 7);
+    const files: Record<string, Buffer> = {};
+    let x = 99;
+    for (let i = 0; i < 400; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const size = i % 10 === 0 ? 65_536 + (x % 120_000) : 50 + (x % 30_000);
+      files[`f${String(i).padStart(3, "0")}.py`] = text.subarray(0, size);
+    }
+    for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
+    const out = join(work, "prefixes.zip");
+    for (const level of [1, 6, 9]) {
+      await zipLayer({ dir, output: out, level });
+      const entries = await rawEntries(out);
+      let differ = 0;
+      for (const [name, data] of Object.entries(files)) {
+        const e = entries.get(name)!;
+        const deflated = zlib.deflateRawSync(data, { level });
+        const want = deflated.length < data.length ? deflated : data;
+        if (!e.raw.equals(want) || e.method !== (want === data ? 0 : 8)) differ++;
+      }
+      expect(differ, `files whose bytes differ from a fresh stream's at level ${level}`).toBe(0);
+    }
+  });
+
+  it("falls back to a fresh zlib object per file when Node's internals do not behave as the reuse expects", () => {
+    // The reuse writes through the stream's native handle, a Node internal: a Node whose handle
+    // writes elsewhere, reports differently or is missing must still get zlib's bytes.
+    type Handle = { writeSync(...args: unknown[]): void; reset(): void; close(): void };
+    type Stream = { _handle?: Handle };
+    const tampered = (tamper: (h: Handle) => Partial<Handle> | undefined): typeof zlib =>
+      ({
+        ...zlib,
+        createDeflateRaw: (opts?: zlib.ZlibOptions) => {
+          const s = zlib.createDeflateRaw(opts) as unknown as Stream;
+          const h = s._handle!;
+          const t = tamper(h);
+          s._handle = t && { writeSync: t.writeSync ?? ((...a) => h.writeSync(...a)), reset: () => h.reset(), close: () => h.close() };
+          return s;
+        },
+      }) as unknown as typeof zlib;
+    const variants: Array<[string, typeof zlib]> = [
+      ["as Node has it", zlib],
+      ["output one byte off", tampered((h) => ({ writeSync: (...a) => h.writeSync(...a.map((v, i) => (i === 5 ? (v as number) + 1 : v))) }))],
+      ["no handle", tampered(() => undefined)],
+    ];
+    for (const [name, z] of variants) {
+      const deflate = deflater(z);
+      for (const n of [500, 5_000, 70_000, 3_000]) {
+        const raw = textOf(n, n);
+        const dest = Buffer.alloc(n + 10);
+        const length = deflate(raw, 6, dest, 10);
+        expect(dest.subarray(10, 10 + length).equals(zlib.deflateRawSync(raw, { level: 6 })), `${name}, ${n} bytes`).toBe(true);
+      }
+    }
   });
 
   it("tries deflate on noise-like files too: stored only when deflate does not shrink them, else zlib's exact bytes", async () => {
