@@ -54,6 +54,8 @@ type Deflate = (raw: Buffer, level: number, dest: Buffer, at: number) => number;
 /** What reusing a zlib stream takes: its native handle, and the [avail_out, avail_in] a write leaves. */
 interface ZlibStream {
   close(): void;
+  on(event: "error", listener: () => void): void;
+  destroyed: boolean;
   _handle: { writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void; reset(): void };
   _writeState: Uint32Array;
 }
@@ -108,11 +110,18 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
     r.buffer.copy(dest, at);
     return r.buffer.length;
   };
-  const open = (level: number): Held => ({ stream: createDeflateRaw({ level }) as unknown as ZlibStream, level, longest: 0 });
+  const open = (level: number): Held => {
+    const stream = createDeflateRaw({ level }) as unknown as ZlibStream;
+    // zlib reports a failed write by destroying the stream, whose 'error' event would end the
+    // process; write() sees `destroyed` instead, and the caller falls back.
+    stream.on("error", () => {});
+    return { stream, level, longest: 0 };
+  };
   const write = (held: Held, raw: Buffer, dest: Buffer, at: number): number => {
     const { _handle: handle, _writeState: state } = held.stream;
     // No more room than the file: deflate that does not fit is not kept anyway.
     handle.writeSync(constants.Z_FINISH, raw, 0, raw.length, dest, at, raw.length);
+    if (held.stream.destroyed) throw new Error("zlib failed");
     const room = state[0] as number;
     handle.reset();
     return room === 0 ? -1 : raw.length - room;

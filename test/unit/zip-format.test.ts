@@ -180,6 +180,11 @@ describe("zip format", () => {
       ["as Node has it", zlib],
       ["output one byte off", tampered((h) => ({ writeSync: (...a) => h.writeSync(...a.map((v, i) => (i === 5 ? (v as number) + 1 : v))) }))],
       ["no handle", tampered(() => undefined)],
+      // zlib's own way of failing a write: the handle calls back, and the stream is destroyed.
+      [
+        "a failing write",
+        tampered((h) => ({ writeSync: () => (h as unknown as { onerror(m: string, e: number, c: string): void }).onerror("zlib boom", -2, "Z_STREAM_ERROR") })),
+      ],
     ];
     for (const [name, z] of variants) {
       const deflate = deflater(z);
