@@ -281,7 +281,7 @@ function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:w
   port.on("message", (req: BatchRequest) => {
     const reply = run(req);
     port.postMessage(reply, [reply.data]);
-    // Counted in bytes read: each file leaves its deflate output (up to its own size) behind.
+    // Counted in bytes read: with the fallback deflate each file leaves its output (up to its own size) behind.
     for (const size of req.sizes) sinceGc += size;
     if (sinceGc > 2 << 20) {
       sinceGc = 0;
@@ -322,8 +322,8 @@ function tuneForZip(v8m: typeof v8): void {
 
 /**
  * A young-generation collection on demand, once `--expose-gc` is set (nothing before: another
- * thread may set it a little later). Every file leaves buffers behind (deflate output, a batch's
- * reply): memory outside V8's heap, which V8 lets grow by tens of MB before it collects. Collecting
+ * thread may set it a little later). Batches leave buffers behind (a batch's reply, and with the
+ * fallback deflate each file's output): memory outside V8's heap, which V8 lets grow by tens of MB before it collects. Collecting
  * every few MB keeps peak RSS flat; `gc` is reached this way because a worker cannot take V8 flags
  * of its own. Self-contained: it is part of the worker's source too.
  */
