@@ -323,9 +323,10 @@ function tuneForZip(v8m: typeof v8): void {
 /**
  * A young-generation collection on demand, once `--expose-gc` is set (nothing before: another
  * thread may set it a little later). Batches leave buffers behind (a batch's reply, and with the
- * fallback deflate each file's output): memory outside V8's heap, which V8 lets grow by tens of MB before it collects. Collecting
- * every few MB keeps peak RSS flat; `gc` is reached this way because a worker cannot take V8 flags
- * of its own. Self-contained: it is part of the worker's source too.
+ * fallback deflate each file's output): memory outside V8's heap, which V8 lets grow by tens of MB
+ * before it collects. Collecting every few MB keeps peak RSS flat; `gc` is reached this way
+ * because a worker cannot take V8 flags of its own. Self-contained: it is part of the worker's
+ * source too.
  */
 function youngGc(vmm: typeof vm): () => void {
   let gc: ((opts: { type: string }) => void) | undefined;
