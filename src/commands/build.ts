@@ -115,7 +115,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option("max-unzipped-mb", {
         type: "number",
         default: UNZIPPED_LIMIT_MB,
-        describe: "unzipped size this layer may use: lower it when the functions and other layers take part of Lambda's 250 MB",
+        describe: "unzipped size this layer may use: lower it when the functions and other layers take part of Lambda's 250 MiB",
       })
       .option("template", {
         type: "string",

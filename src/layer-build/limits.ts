@@ -1,11 +1,14 @@
-// Lambda's size limits, checked against the layer: 250 MB unzipped for a function and all its
-// layers together (a hard limit at deploy time), 50 MB zipped for a direct upload (SAM and
+// Lambda's size limits, checked against the layer: 250 MiB unzipped for a function and all its
+// layers together (a hard limit at deploy time), 50 MiB zipped for a direct upload (SAM and
 // `cloudformation package` upload through S3, so that one only matters for direct uploads).
 import type { LayerEntry } from "../layer/walk.js";
 import { normalizeName } from "../python-name.js";
 
 const MB = 1024 * 1024;
-/** Lambda counts in MiB: "Unzipped size must be smaller than 262144000 bytes". */
+/**
+ * Lambda counts in MiB, whatever its documentation writes ("250 MB"): "Unzipped size must be smaller
+ * than 262144000 bytes". The sizes are printed in MiB too, as `sam-layer zip` prints them.
+ */
 export const UNZIPPED_LIMIT_MB = 250;
 export const ZIPPED_LIMIT_MB = 50;
 export const NEAR_FRACTION = 0.8;
@@ -22,7 +25,7 @@ export interface LimitCheck {
 }
 
 export function formatMB(bytes: number): string {
-  return `${(bytes / MB).toFixed(1)} MB`;
+  return `${(bytes / MB).toFixed(1)} MiB`;
 }
 
 /** Sizes of the top-level packages (python/<name>, nodejs/node_modules/<name or @scope/name>), largest first. */
@@ -56,13 +59,13 @@ function largestText(largest: readonly PackageSize[]): string {
   return largest.length ? `; largest: ${largest.map((p) => `${p.name} ${formatMB(p.bytes)}`).join(", ")}` : "";
 }
 
-/** `budgetMB`: the share of the 250 MB this layer may use (functions and other layers count too). */
+/** `budgetMB`: the share of the 250 MiB this layer may use (functions and other layers count too). */
 export function checkUnzipped(unzippedBytes: number, budgetMB: number, largest: readonly PackageSize[]): LimitCheck {
   const limit = budgetMB * MB;
   const what =
     budgetMB === UNZIPPED_LIMIT_MB
-      ? "Lambda's 250 MB unzipped limit (function and layers together)"
-      : `the unzipped budget of ${budgetMB} MB (--max-unzipped-mb)`;
+      ? "Lambda's 250 MiB unzipped limit (function and layers together)"
+      : `the unzipped budget of ${budgetMB} MiB (--max-unzipped-mb)`;
   if (unzippedBytes >= limit) {
     return { error: `layer is ${formatMB(unzippedBytes)} unzipped, over ${what}${largestText(largest)}`, warnings: [] };
   }
@@ -77,7 +80,7 @@ export function checkZipped(zippedBytes: number, largest: readonly PackageSize[]
   if (zippedBytes >= ZIPPED_LIMIT_MB * MB) {
     return {
       warnings: [
-        `layer zip is ${formatMB(zippedBytes)}, over the 50 MB limit for a direct upload: deploy it through S3 (sam package / aws cloudformation package do)${largestText(largest)}`,
+        `layer zip is ${formatMB(zippedBytes)}, over the 50 MiB limit for a direct upload: deploy it through S3 (sam package / aws cloudformation package do)${largestText(largest)}`,
       ],
     };
   }

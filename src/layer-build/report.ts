@@ -10,7 +10,7 @@ export function formatBuild(r: BuildResult): string[] {
   return [
     `${r.output}: ${status}, ${r.entries} entries`,
     `md5 ${r.md5} (the S3 key), sha256 ${r.sha256} (CodeSha256)`,
-    `size: ${formatMB(r.unzippedBytes)} unzipped (${pct(r.unzippedBytes, r.limits.unzippedMb)} of ${r.limits.unzippedMb} MB), ` +
-      `${formatMB(r.bytes)} zipped (${pct(r.bytes, r.limits.zippedMb)} of ${r.limits.zippedMb} MB)`,
+    `size: ${formatMB(r.unzippedBytes)} unzipped (${pct(r.unzippedBytes, r.limits.unzippedMb)} of ${r.limits.unzippedMb} MiB), ` +
+      `${formatMB(r.bytes)} zipped (${pct(r.bytes, r.limits.zippedMb)} of ${r.limits.zippedMb} MiB)`,
   ];
 }

@@ -26,7 +26,7 @@ describe("sam-layer build (CLI)", () => {
       expect.stringMatching(/^import check: 1 module of 1 distribution import on python3\.12 \(.+\)$/),
       expect.stringMatching(/^layer\.zip: created, \d+ entries$/),
       expect.stringMatching(/^md5 [0-9a-f]{32} \(the S3 key\), sha256 \S+= \(CodeSha256\)$/),
-      expect.stringMatching(/^size: 0\.0 MB unzipped \(0% of 250 MB\), 0\.0 MB zipped \(0% of 50 MB\)$/),
+      expect.stringMatching(/^size: 0\.0 MiB unzipped \(0% of 250 MiB\), 0\.0 MiB zipped \(0% of 50 MiB\)$/),
     ]);
   });
 

@@ -162,7 +162,7 @@ describe("nothing changes on failure", () => {
 
       // a new key (another package) whose install is over the budget
       writeFileSync(join(dir, "requirements.txt"), "six==1.16.0\ncharset-normalizer==3.3.2\n");
-      await expect(build({ appDir: dir, runtime: "python3.12", maxUnzippedMb: 0.1 })).rejects.toThrow(/^layer is 0\.\d MB unzipped, over the unzipped budget/);
+      await expect(build({ appDir: dir, runtime: "python3.12", maxUnzippedMb: 0.1 })).rejects.toThrow(/^layer is 0\.\d MiB unzipped, over the unzipped budget/);
       expect(snapshot(dir)).toEqual(before);
 
       writeFileSync(join(dir, "requirements.txt"), "six==1.16.0\nno-such-package-sam-layer==1.0\n");

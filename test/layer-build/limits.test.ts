@@ -25,24 +25,24 @@ describe("layer size limits", () => {
     ]);
   });
 
-  it("fails at Lambda's 250 MB unzipped, warns from 80%, and says nothing below", () => {
+  it("fails at Lambda's 250 MiB unzipped, warns from 80%, and says nothing below", () => {
     const largest = largestPackages(entries, 2);
     expect(checkUnzipped(250 * MB, 250, largest).error).toBe(
-      "layer is 250.0 MB unzipped, over Lambda's 250 MB unzipped limit (function and layers together); largest: numpy 31.0 MB, @aws-sdk/client-s3 5.0 MB",
+      "layer is 250.0 MiB unzipped, over Lambda's 250 MiB unzipped limit (function and layers together); largest: numpy 31.0 MiB, @aws-sdk/client-s3 5.0 MiB",
     );
     expect(checkUnzipped(200 * MB, 250, largest)).toEqual({
       warnings: [
-        "layer is 200.0 MB unzipped, 80% of Lambda's 250 MB unzipped limit (function and layers together); largest: numpy 31.0 MB, @aws-sdk/client-s3 5.0 MB",
+        "layer is 200.0 MiB unzipped, 80% of Lambda's 250 MiB unzipped limit (function and layers together); largest: numpy 31.0 MiB, @aws-sdk/client-s3 5.0 MiB",
       ],
     });
     expect(checkUnzipped(199 * MB, 250, largest)).toEqual({ warnings: [] });
-    expect(checkUnzipped(101 * MB, 100, []).error).toBe("layer is 101.0 MB unzipped, over the unzipped budget of 100 MB (--max-unzipped-mb)");
+    expect(checkUnzipped(101 * MB, 100, []).error).toBe("layer is 101.0 MiB unzipped, over the unzipped budget of 100 MiB (--max-unzipped-mb)");
   });
 
-  it("warns past 50 MB zipped, which only a direct upload cannot take", () => {
+  it("warns past 50 MiB zipped, which only a direct upload cannot take", () => {
     expect(checkZipped(49 * MB, []).warnings).toEqual([]);
     expect(checkZipped(51 * MB, largestPackages(entries, 1)).warnings).toEqual([
-      "layer zip is 51.0 MB, over the 50 MB limit for a direct upload: deploy it through S3 (sam package / aws cloudformation package do); largest: numpy 31.0 MB",
+      "layer zip is 51.0 MiB, over the 50 MiB limit for a direct upload: deploy it through S3 (sam package / aws cloudformation package do); largest: numpy 31.0 MiB",
     ]);
   });
 });

@@ -143,11 +143,11 @@ describe("build with pip (requirements.txt)", () => {
     const zipBefore = readFileSync(join(dir, "layer.zip"));
     const mb = x86.unzippedBytes / (1024 * 1024);
     await expect(build({ appDir: dir, runtime: "python3.12", maxUnzippedMb: mb * 0.9 })).rejects.toThrow(
-      /^layer is 0\.5 MB unzipped, over the unzipped budget of .* MB \(--max-unzipped-mb\); largest: charset-normalizer 0\.\d MB, six/,
+      /^layer is 0\.5 MiB unzipped, over the unzipped budget of .* MiB \(--max-unzipped-mb\); largest: charset-normalizer 0\.\d MiB, six/,
     );
     expect(readFileSync(join(dir, "layer.zip")).equals(zipBefore)).toBe(true);
     const near = built((await build({ appDir: dir, runtime: "python3.12", maxUnzippedMb: mb * 1.1 })).result);
-    expect(near.warnings.join("\n")).toMatch(/^layer is 0\.5 MB unzipped, 91% of the unzipped budget .*largest: charset-normalizer/);
+    expect(near.warnings.join("\n")).toMatch(/^layer is 0\.5 MiB unzipped, 91% of the unzipped budget .*largest: charset-normalizer/);
     const roomy = built((await build({ appDir: dir, runtime: "python3.12" })).result);
     expect(roomy.warnings).toEqual([]);
   });
