@@ -2,12 +2,13 @@
 // zlib.deflateRawSync gives it? Every file of a folder up to the zipper's whole-file size, in the
 // zipper's batches (64 files, 256 KiB) taken in path order or shuffled, each batch shortest first
 // as runBatch takes it, is deflated both ways; it prints how many differ and the time of each
-// (README, "Where the time goes").
+// (README, "Where the time goes"). The batches are cut as the Preparer cuts them (BATCH_FILES,
+// BATCH_BYTES, empty files included).
 //   npx tsx scripts/deflate-reuse.ts <folder> [sorted|shuffled] [level=6] [max files=100000]
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
-import { deflater, WHOLE_FILE_MAX } from "../src/zip/prepare.js";
+import { BATCH_BYTES, BATCH_FILES, deflater, WHOLE_FILE_MAX } from "../src/zip/prepare.js";
 
 const [root, order = "sorted", levelArg = "6", maxArg = "100000"] = process.argv.slice(2);
 if (!root) throw new Error("usage: npx tsx scripts/deflate-reuse.ts <folder> [sorted|shuffled] [level] [max files]");
@@ -25,7 +26,7 @@ const walk = (dir: string): void => {
     if (d.isDirectory()) walk(path);
     else if (d.isFile()) {
       const size = lstatSync(path).size;
-      if (size > 0 && size <= WHOLE_FILE_MAX) files.push({ path, size });
+      if (size <= WHOLE_FILE_MAX) files.push({ path, size });
     }
   }
 };
@@ -38,7 +39,7 @@ const batches: Array<typeof files> = [];
 let bytes = 0;
 for (const f of files) {
   const last = batches.at(-1);
-  if (!last || last.length >= 64 || bytes + f.size > 256 << 10) {
+  if (!last || last.length >= BATCH_FILES || bytes + f.size > BATCH_BYTES) {
     batches.push([f]);
     bytes = f.size;
   } else {
@@ -61,6 +62,7 @@ for (const batch of batches) {
   }
   data.sort((a, b) => a.length - b.length);
   for (const raw of data) {
+    if (raw.length === 0) continue; // stored without deflate, as the zipper does
     let t = performance.now();
     const deflated = zlib.deflateRawSync(raw, { level, chunkSize: raw.length + 64 });
     const want = deflated.length < raw.length ? deflated : undefined;

@@ -33,8 +33,8 @@ export const WHOLE_FILE_MAX = 4 << 20;
  */
 const READ_AHEAD_BYTES = 4 << 20;
 /** A batch is one message each way: big enough to hide the hand-over, small enough to balance. */
-const BATCH_BYTES = 256 << 10;
-const BATCH_FILES = 64;
+export const BATCH_BYTES = 256 << 10;
+export const BATCH_FILES = 64;
 /** Below this many bytes to deflate, starting workers (~20 ms each) costs more than it gains. */
 const PARALLEL_MIN_BYTES = 4 << 20;
 const MAX_WORKERS = 3;
@@ -346,7 +346,7 @@ let tuned = false;
 let mainGc: (() => void) | undefined;
 
 /** Sets the flags from the main thread (a write without workers); once per process. */
-export function tuneHere(): void {
+function tuneHere(): void {
   if (tuned) return;
   tuneForZip(v8);
   tuned = true;
