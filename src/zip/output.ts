@@ -13,6 +13,18 @@ const STAGE = 1 << 20;
  */
 const SYNC_EVERY = 16 << 20;
 
+/**
+ * Copies `src` into dest at `at`. The prepared files' data sits in a SharedArrayBuffer (prepare.ts),
+ * and V8 copies out of one (Buffer#copy, TypedArray#set) with relaxed atomics, a byte at a time
+ * unless source and target are equally aligned: 20 times slower than memcpy, 1.2-1.5 % of a cold
+ * zip's CPU in perf. Buffer#fill with a buffer as long as the range is one memcpy in Node's C++; it
+ * costs more per call, so small copies still take Buffer#copy.
+ */
+export function copyInto(dest: Buffer, at: number, src: Buffer): void {
+  if (src.length >= 1024) dest.fill(src, at, at + src.length);
+  else src.copy(dest, at);
+}
+
 export class Output {
   private readonly stage = Buffer.allocUnsafe(STAGE);
   private staged = 0;
@@ -41,7 +53,7 @@ export class Output {
    */
   append(data: Buffer): Promise<void> | undefined {
     if (this.staged + data.length > STAGE || data.length >= STAGE) return this.appendWritingOut(data);
-    data.copy(this.stage, this.staged);
+    copyInto(this.stage, this.staged, data);
     this.staged += data.length;
     return undefined;
   }
@@ -53,7 +65,7 @@ export class Output {
       this.hashFlushed(data, this.flushedTo);
       this.flushedTo += data.length;
     } else {
-      data.copy(this.stage, this.staged);
+      copyInto(this.stage, this.staged, data);
       this.staged += data.length;
     }
   }

@@ -16,6 +16,7 @@ import { UserError } from "../errors.js";
 import { fsFailure } from "../layer/fs-error.js";
 import type { LayerEntry } from "../layer/walk.js";
 import { usableCpus } from "../usable-cpus.js";
+import { Ring } from "./ring.js";
 
 export interface Prepared {
   method: number;
@@ -28,10 +29,11 @@ export interface Prepared {
 /** Files up to this size are read whole; bigger ones are streamed by the writer. */
 export const WHOLE_FILE_MAX = 4 << 20;
 /**
- * Raw bytes handed out and not yet written: the memory bound, whatever the layer size. 4 MiB keeps
- * a worker 8+ batches ahead; 8 and 16 MiB were no faster and cost 10-25 MB of peak RSS.
+ * The ring every batch is prepared into (see Ring): the read-ahead, and with it the memory bound,
+ * whatever the layer size. 4 MiB keeps a worker 8+ batches ahead; 8 and 16 MiB were no faster and
+ * cost 10-25 MB of peak RSS.
  */
-const READ_AHEAD_BYTES = 4 << 20;
+const RING_BYTES = 4 << 20;
 /** A batch is one message each way: big enough to hide the hand-over, small enough to balance. */
 export const BATCH_BYTES = 256 << 10;
 export const BATCH_FILES = 64;
@@ -107,7 +109,9 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
     // A private field: if Node renames it, this does nothing and memory is as it was.
     r.engine._outBuffer = undefined;
     if (r.buffer.length >= raw.length) return -1;
-    r.buffer.copy(dest, at);
+    // dest is the shared ring: as in copyInto (output.ts).
+    if (r.buffer.length >= 1024) dest.fill(r.buffer, at, at + r.buffer.length);
+    else r.buffer.copy(dest, at);
     return r.buffer.length;
   };
   const open = (level: number): Held => {
@@ -199,7 +203,8 @@ function preparer(m: Modules, deflate: Deflate): (absPath: string, size: number,
   const { createHash, hash: hashOnce } = m.crypto;
   let scratch = Buffer.allocUnsafe(64 << 10);
   return (absPath, size, level, dest, at) => {
-    if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(size + 1);
+    // Doubling: each step leaves the old buffer to the allocator, which keeps what it is given back.
+    if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(Math.max(size + 1, scratch.length * 2));
     const fd = openSync(absPath, "r");
     let n = 0;
     try {
@@ -225,7 +230,9 @@ function preparer(m: Modules, deflate: Deflate): (absPath: string, size: number,
       const length = deflate(raw, level, dest, at);
       if (length >= 0) return { method: 8, crc, hash, length };
     }
-    raw.copy(dest, at);
+    // Into the shared ring: as in copyInto (output.ts), which this function cannot import.
+    if (n >= 1024) dest.fill(raw, at, at + n);
+    else raw.copy(dest, at);
     return { method: 0, crc, hash, length: n };
   };
 }
@@ -234,26 +241,27 @@ interface BatchRequest {
   paths: string[];
   sizes: number[];
   level: number;
+  /** where to put the batch's data: ring[at, at + sum of sizes) */
+  ring: SharedArrayBuffer;
+  at: number;
 }
 
 interface BatchReply {
   methods: number[];
   crcs: number[];
   hashes: string[];
-  /** where each file's data starts in `data`, and its length */
+  /** where each file's data starts in the ring, and its length (the data of the whole batch is at most its raw size, since deflate must shrink) */
   offsets: number[];
   lengths: number[];
-  /** every file's data, in the order they were prepared; at most the batch's raw size, since deflate must shrink */
-  data: ArrayBuffer;
   /** the first file, in entry order, that could not be prepared */
   failed?: { index: number; code?: string; message: string };
 }
 
-/** A batch's files in one buffer (one transfer), prepared shortest first for the deflater's sake. */
-function runBatch(prepare: ReturnType<typeof preparer>, { paths, sizes, level }: BatchRequest): BatchReply {
+/** A batch's files into its place in the ring, prepared shortest first for the deflater's sake. */
+function runBatch(prepare: ReturnType<typeof preparer>, { paths, sizes, level, ring, at: start }: BatchRequest): BatchReply {
   const total = sizes.reduce((a, b) => a + b, 0);
-  const out = Buffer.allocUnsafeSlow(total);
-  const reply: BatchReply = { methods: [], crcs: [], hashes: [], offsets: [], lengths: [], data: out.buffer as ArrayBuffer };
+  const out = Buffer.from(ring, start, total);
+  const reply: BatchReply = { methods: [], crcs: [], hashes: [], offsets: [], lengths: [] };
   const order = sizes.map((_, i) => i).sort((a, b) => sizes[a]! - sizes[b]! || a - b);
   let at = 0;
   for (const i of order) {
@@ -262,7 +270,7 @@ function runBatch(prepare: ReturnType<typeof preparer>, { paths, sizes, level }:
       reply.methods[i] = p.method;
       reply.crcs[i] = p.crc;
       reply.hashes[i] = p.hash;
-      reply.offsets[i] = at;
+      reply.offsets[i] = start + at;
       reply.lengths[i] = p.length;
       at += p.length;
     } catch (err) {
@@ -280,7 +288,7 @@ function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:w
   let sinceGc = 0;
   port.on("message", (req: BatchRequest) => {
     const reply = run(req);
-    port.postMessage(reply, [reply.data]);
+    port.postMessage(reply);
     // Counted in bytes read: with the fallback deflate each file leaves its output (up to its own size) behind.
     for (const size of req.sizes) sinceGc += size;
     if (sinceGc > 2 << 20) {
@@ -385,6 +393,8 @@ interface Batch {
   /** entry indices, ascending */
   indices: number[];
   bytes: number;
+  /** its place in the ring, once handed out */
+  at?: number;
   /** set when the batch is handed out, to a worker or to the main thread */
   reply?: Promise<BatchReply>;
   /** the reply, once it is here */
@@ -453,10 +463,12 @@ export class Preparer {
   private readonly batchOf: Int32Array;
   private readonly workers: WorkerSlot[] = [];
   private readonly prepare = preparer({ fs, zlib, crypto }, deflater(zlib));
+  private readonly ring = new Ring(RING_BYTES);
+  /** a batch whose last file was taken: its data is freed when the next file is */
+  private written?: Batch;
   private sinceGc = 0;
   /** the first batch not handed out yet */
   private nextFree = 0;
-  private bytesOut = 0;
   private failure?: Error;
 
   constructor(
@@ -496,19 +508,21 @@ export class Preparer {
       });
       worker.on("error", (err) => {
         this.failure = err;
-        for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: [], offsets: [], lengths: [], data: new ArrayBuffer(0) });
+        for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: [], offsets: [], lengths: [] });
       });
       this.workers.push(slot);
     }
     this.pump();
   }
 
-  /** Claims the next free batch when the read-ahead budget allows (always when nothing is out). */
+  /** Claims the next free batch when the ring has room for it (always when nothing is out). */
   private claim(): Batch | undefined {
     const b = this.batches[this.nextFree];
-    if (!b || (this.bytesOut + b.bytes > READ_AHEAD_BYTES && this.bytesOut > 0)) return undefined;
+    if (!b) return undefined;
+    const at = this.ring.take(b.bytes);
+    if (at < 0) return undefined;
+    b.at = at;
     this.nextFree++;
-    this.bytesOut += b.bytes;
     return b;
   }
 
@@ -539,7 +553,13 @@ export class Preparer {
   }
 
   private request(b: Batch): BatchRequest {
-    return { paths: b.indices.map((i) => this.entries[i]!.absPath), sizes: b.indices.map((i) => this.entries[i]!.size), level: this.level };
+    return {
+      paths: b.indices.map((i) => this.entries[i]!.absPath),
+      sizes: b.indices.map((i) => this.entries[i]!.size),
+      level: this.level,
+      ring: this.ring.buffer,
+      at: b.at!,
+    };
   }
 
   /**
@@ -550,6 +570,8 @@ export class Preparer {
   take(i: number): Prepared | Promise<Prepared> {
     const b = this.batches[this.batchOf[i]!];
     if (!b) throw new Error(`internal: entry ${i} is not prepared here`);
+    // The previous file's data is written by now (Prepared.data): its batch's space can be reused.
+    if (this.written && this.written !== b) this.release();
     if (b.done !== undefined && !this.failure) return this.fromBatch(b, b.done, i);
     return this.takeWhenReady(b, i);
   }
@@ -575,20 +597,25 @@ export class Preparer {
       const { code, message } = r.failed;
       throw this.translate(Object.assign(new Error(message), { code }), this.entries[b.indices[r.failed.index]!]!);
     }
-    const data = Buffer.from(r.data, r.offsets[k]!, r.lengths[k]!);
-    if (k === b.indices.length - 1) {
-      // The batch is written once its last file is: release its budget and its reply.
-      this.bytesOut -= b.bytes;
-      b.reply = undefined;
-      b.done = undefined;
-      this.pump();
-      this.sinceGc += b.bytes;
-      if (this.sinceGc > GC_EVERY_BYTES) {
-        this.sinceGc = 0;
-        collectYoung();
-      }
-    }
+    const data = Buffer.from(this.ring.buffer, r.offsets[k]!, r.lengths[k]!);
+    // Freed when the next file is taken, once the writer is done with this one.
+    if (k === b.indices.length - 1) this.written = b;
     return { method: r.methods[k]!, crc: r.crcs[k]!, hash: r.hashes[k]!, data };
+  }
+
+  /** Frees the written batch's space and reply, and hands out what now fits. */
+  private release(): void {
+    const b = this.written!;
+    this.written = undefined;
+    this.ring.free();
+    b.reply = undefined;
+    b.done = undefined;
+    this.pump();
+    this.sinceGc += b.bytes;
+    if (this.sinceGc > GC_EVERY_BYTES) {
+      this.sinceGc = 0;
+      collectYoung();
+    }
   }
 
   private translate(err: unknown, e: LayerEntry): Error {
