@@ -543,7 +543,7 @@ export class Preparer {
     }
   }
 
-  /** The main thread prepares the next free batch itself; false when there is none or no budget. */
+  /** The main thread prepares the next free batch itself; false when there is none or no room in the ring. */
   private prepareOneHere(): boolean {
     const b = this.claim();
     if (!b) return false;
