@@ -2,11 +2,12 @@
 // first out.
 
 /**
- * The shared buffer that the Preparer's batches are prepared into (prepare.ts), by a worker or by this thread, and that the
- * writer reads the data from: no buffer per batch. Per-batch buffers, allocated by the threads that
- * filled them and freed by this one's collections, left glibc's allocator holding 10-14 MB more
- * than the read-ahead at the end of a cold zip of the data/API layer (MALLOC_MMAP_THRESHOLD_=65536,
- * which gives every freed buffer back at once, showed the same drop). Batches are handed out and
+ * The buffer the Preparer's batches are prepared into (prepare.ts), by a worker or by the main
+ * thread, and the writer reads their data from: no buffer per batch. Per-batch buffers, allocated
+ * by the threads that filled them and freed by the main thread's collections, left glibc holding
+ * 10-14 MB more than the read-ahead at the end of a cold zip of the data/API layer
+ * (MALLOC_MMAP_THRESHOLD_=65536, which gives every freed buffer back at once, showed the same
+ * drop). Batches are handed out and
  * written in entry order, so the ring is first in, first out: a batch takes the space after the
  * newest one, or from the start when the end is too short, and frees it once written.
  */
