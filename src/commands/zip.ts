@@ -1,10 +1,10 @@
-import { basename } from "node:path";
 import type { CommandModule } from "yargs";
 import { DEFAULT_EXCLUDES } from "../layer/excludes.js";
 import type { ZipResult } from "../zip/layer-zip.js";
 import { DEFAULT_LEVEL } from "../zip/format.js";
 import { formatBytes } from "./output.js";
 import { writeOut } from "../stdout.js";
+import { shownPath } from "../shown-path.js";
 
 interface ZipArgs {
   "layer-dir": string;
@@ -16,10 +16,11 @@ interface ZipArgs {
   json: boolean;
 }
 
+/** The zip's path as the user would type it from here (a new user read `layer.zip` for `-o ../zips/layer.zip`). */
 export function zipLine(r: ZipResult): string {
   const status = r.status === "unchanged" ? "unchanged (nothing to do)" : r.status;
   return (
-    `${basename(r.output)}: ${status}, ${r.entries} entries, ${formatBytes(r.bytes)} ` +
+    `${shownPath(r.output)}: ${status}, ${r.entries} entries, ${formatBytes(r.bytes)} ` +
     `(${formatBytes(r.unzippedBytes)} unzipped), md5 ${r.md5}, digest ${r.digest}`
   );
 }

@@ -20,7 +20,7 @@ describe("--engine infozip (the classic `zip -r -u -X` recipe)", () => {
     expect(names.some((n) => n.includes("__pycache__") || n.endsWith(".DS_Store"))).toBe(false);
 
     const before = bytesOf(out);
-    const second = runCli(["zip", dir, "-o", out, "--engine", "infozip"]);
+    const second = runCli(["zip", dir, "-o", out, "--engine", "infozip"], { cwd: work });
     expect(second.status).toBe(0);
     expect(second.stdout).toMatch(/^layer\.zip: unchanged \(nothing to do\), /);
     expect(bytesOf(out).equals(before)).toBe(true);
