@@ -9,6 +9,7 @@ import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
 import { BATCH_BYTES, BATCH_FILES, deflater, WHOLE_FILE_MAX } from "../src/zip/prepare.js";
+import { copyInto } from "../src/zip/ring.js";
 
 const [root, order = "sorted", levelArg = "6", maxArg = "100000"] = process.argv.slice(2);
 if (!root) throw new Error("usage: npx tsx scripts/deflate-reuse.ts <folder> [sorted|shuffled] [level] [max files]");
@@ -48,7 +49,7 @@ for (const f of files) {
   }
 }
 
-const deflate = deflater(zlib);
+const deflate = deflater(zlib, copyInto);
 let n = 0;
 let differ = 0;
 let freshMs = 0;

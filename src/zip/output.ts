@@ -4,6 +4,7 @@
 // is not read again at the end.
 import { createHash, type Hash } from "node:crypto";
 import type { FileHandle } from "node:fs/promises";
+import { copyInto } from "./ring.js";
 
 const STAGE = 1 << 20;
 /**
@@ -12,18 +13,6 @@ const STAGE = 1 << 20;
  * 65 MB zip's wall time moved to the I/O threads while deflating goes on.
  */
 const SYNC_EVERY = 16 << 20;
-
-/**
- * Copies `src` into dest at `at`. The prepared files' data sits in a SharedArrayBuffer (prepare.ts),
- * and V8 copies out of one (Buffer#copy, TypedArray#set) with relaxed atomics, a byte at a time
- * unless source and target are equally aligned: 20 times slower than memcpy, 1.2-1.5 % of a cold
- * zip's CPU in perf. Buffer#fill with a buffer as long as the range is one memcpy in Node's C++; it
- * costs more per call, so small copies still take Buffer#copy.
- */
-export function copyInto(dest: Buffer, at: number, src: Buffer): void {
-  if (src.length >= 1024) dest.fill(src, at, at + src.length);
-  else src.copy(dest, at);
-}
 
 export class Output {
   private readonly stage = Buffer.allocUnsafe(STAGE);

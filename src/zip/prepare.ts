@@ -16,7 +16,7 @@ import { UserError } from "../errors.js";
 import { fsFailure } from "../layer/fs-error.js";
 import type { LayerEntry } from "../layer/walk.js";
 import { usableCpus } from "../usable-cpus.js";
-import { Ring } from "./ring.js";
+import { copyInto, Ring } from "./ring.js";
 
 export interface Prepared {
   method: number;
@@ -80,10 +80,10 @@ interface ZlibStream {
  * cache and node_modules at levels 1, 6 and 9), nor any in the bench tree or the data/API layer.
  * The handle and the write state are Node internals (what zlib.js itself uses since Node 10), so
  * a check on first use compares the two ways on sample data, and any difference or error falls
- * back to a fresh `deflateRawSync` per file for the rest of the run. Self-contained: it is part of
- * the worker's source too.
+ * back to a fresh `deflateRawSync` per file for the rest of the run. `copy` puts that fallback's
+ * output into dest, the shared ring. Self-contained: it is part of the worker's source too.
  */
-export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateRaw" | "constants">): Deflate {
+export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateRaw" | "constants">, copy: typeof copyInto): Deflate {
   const { deflateRawSync, createDeflateRaw, constants } = z;
   const WINDOW = 2 << 15;
   interface Held {
@@ -109,9 +109,7 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
     // A private field: if Node renames it, this does nothing and memory is as it was.
     r.engine._outBuffer = undefined;
     if (r.buffer.length >= raw.length) return -1;
-    // dest is the shared ring: as in copyInto (output.ts).
-    if (r.buffer.length >= 1024) dest.fill(r.buffer, at, at + r.buffer.length);
-    else r.buffer.copy(dest, at);
+    copy(dest, at, r.buffer);
     return r.buffer.length;
   };
   const open = (level: number): Held => {
@@ -193,10 +191,14 @@ interface PreparedInto {
 /**
  * The per-file work: reads the file, hashes it and writes its stored or deflated bytes into
  * dest[at, at + size). It is also the source of the worker (via toString), so it must use nothing
- * from outside but its parameters. Stored (method 0) when deflate does not shrink the file:
+ * from outside but its parameters (`copy` puts a stored file into dest, the shared ring). Stored (method 0) when deflate does not shrink the file:
  * already-compressed files, tiny files, empty files, level 0.
  */
-function preparer(m: Modules, deflate: Deflate): (absPath: string, size: number, level: number, dest: Buffer, at: number) => PreparedInto {
+function preparer(
+  m: Modules,
+  deflate: Deflate,
+  copy: typeof copyInto,
+): (absPath: string, size: number, level: number, dest: Buffer, at: number) => PreparedInto {
   // Taken once: on the main thread each module is a bundle stand-in whose properties are getters.
   const { openSync, readSync, closeSync } = m.fs;
   const { crc32 } = m.zlib;
@@ -230,9 +232,7 @@ function preparer(m: Modules, deflate: Deflate): (absPath: string, size: number,
       const length = deflate(raw, level, dest, at);
       if (length >= 0) return { method: 8, crc, hash, length };
     }
-    // Into the shared ring: as in copyInto (output.ts), which this function cannot import.
-    if (n >= 1024) dest.fill(raw, at, at + n);
-    else raw.copy(dest, at);
+    copy(dest, at, raw);
     return { method: 0, crc, hash, length: n };
   };
 }
@@ -330,9 +330,9 @@ function tuneForZip(v8m: typeof v8): void {
 
 /**
  * A young-generation collection on demand, once `--expose-gc` is set (nothing before: another
- * thread may set it a little later). Batches leave buffers behind (a batch's reply, and with the
- * fallback deflate each file's output): memory outside V8's heap, which V8 lets grow by tens of MB
- * before it collects. Collecting every few MB keeps peak RSS flat; `gc` is reached this way
+ * thread may set it a little later). Files leave buffers behind (the writer's streamed chunks,
+ * and with the fallback deflate each file's output): memory outside V8's heap, which V8 lets grow
+ * by tens of MB before it collects. Collecting every few MB keeps peak RSS flat; `gc` is reached this way
  * because a worker cannot take V8 flags of its own. Self-contained: it is part of the worker's
  * source too.
  */
@@ -379,7 +379,8 @@ function loadWriterModules(): void {
 const WORKER_SOURCE = [
   `const { parentPort, workerData } = require("node:worker_threads");`,
   `const zlib = require("node:zlib");`,
-  `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib, crypto: require("node:crypto") }, (${deflater.toString()})(zlib));`,
+  `const copyInto = ${copyInto.toString()};`,
+  `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib, crypto: require("node:crypto") }, (${deflater.toString()})(zlib, copyInto), copyInto);`,
   `const runBatch = ${runBatch.toString()};`,
   `const v8 = require("node:v8"), vm = require("node:vm");`,
   // The last worker of its group to have loaded its modules sets the flags (tuneForZip).
@@ -462,7 +463,7 @@ export class Preparer {
   /** entry index -> batch index, -1 for entries the writer handles itself */
   private readonly batchOf: Int32Array;
   private readonly workers: WorkerSlot[] = [];
-  private readonly prepare = preparer({ fs, zlib, crypto }, deflater(zlib));
+  private readonly prepare = preparer({ fs, zlib, crypto }, deflater(zlib, copyInto), copyInto);
   private readonly ring = new Ring(RING_BYTES);
   /** a batch whose last file was taken: its data is freed when the next file is */
   private written?: Batch;

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { centralHeaderSize, endRecords, localHeader, writeCentralHeader, zipTimestamp, type EntryRecord } from "../../src/zip/format.js";
 import { zipLayer } from "../../src/zip/layer-zip.js";
 import { deflater } from "../../src/zip/prepare.js";
+import { copyInto } from "../../src/zip/ring.js";
 import { bytesOf, tempDir, unzipTest } from "./support.js";
 
 /** Every entry's raw (still compressed) data and method, read back with yauzl. */
@@ -219,7 +220,7 @@ describe("zip format", () => {
       ],
     ];
     for (const [name, z] of variants) {
-      const deflate = deflater(z);
+      const deflate = deflater(z, copyInto);
       for (const n of [500, 5_000, 70_000, 3_000]) {
         const raw = textOf(n, n);
         const dest = Buffer.alloc(n + 10);
