@@ -4,7 +4,7 @@
 // own, once with the flags as Node starts and once after the change given (README, "Where the
 // time goes"; src/zip/prepare.ts, tuneForZip). Run it twice or more: the first load of a file
 // warms the disk cache.
-//   node scripts/flag-cost.mjs [--max-opt=1]    (no flag: nothing is changed)
+//   node scripts/flag-cost.mjs [--no-opt]    (no flag: nothing is changed)
 import { spawnSync } from "node:child_process";
 
 const flag = process.argv[2];

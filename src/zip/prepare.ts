@@ -282,9 +282,7 @@ function runBatch(prepare: ReturnType<typeof preparer>, { paths, sizes, level, r
   return reply;
 }
 
-function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:worker_threads").MessagePort, gc: () => void, tunedHere: boolean): void {
-  // Tells the main thread the flags are set (see tuneForZip), so it can collect on demand too.
-  if (tunedHere) port.postMessage({ tuned: true });
+function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:worker_threads").MessagePort, gc: () => void): void {
   let sinceGc = 0;
   port.on("message", (req: BatchRequest) => {
     const reply = run(req);
@@ -299,38 +297,45 @@ function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:w
 }
 
 /**
- * The V8 flags a zip is written with. They are process-wide, and any change to V8's flags makes
- * Node compile its own modules from source from then on: its built-in code cache is keyed to the
- * flags. `node scripts/flag-cost.mjs` on this project's machine: loading zlib, crypto, fs/promises
- * and vm took 3 ms with Node's flags and 6–9 ms after a change on Node 20 (7–9 and 16–17 ms on
- * Node 24), and a worker thread booted in 54–70 ms against 105–133 ms (79–88 against 164–171 ms).
- * They used to be set before the workers started, so every worker booted the slow way, on Node 24
- * past the end of the walk. Now the last worker to have loaded what it needs sets them (with more
- * than one, the first to be ready would otherwise slow down the others' boot), and the main thread,
- * which loads the writer's modules before starting any (loadWriterModules), sets them only when
- * there is no worker.
- * - `--max-opt=1`: no optimizing compiler. The hot loops are zlib's and OpenSSL's, in C; the
- *   JavaScript around them runs a few thousand times, and TurboFan spent its time compiling it and
- *   recompiling it after deopts (104 optimizations of the writer, the batch loop and Node's stream
- *   constructors, ~0.4 s of CPU on V8's background threads of a 3.5 s cold zip on 2 cores) for code
- *   that then ran no faster. Sparkplug still runs. Not `--no-opt`: on Node 24 that turns off only
- *   TurboFan and leaves Maglev, V8's other optimizing compiler, on.
+ * The V8 flags a zip is written with, set by the main thread before the walk of a first write
+ * (startWorkersEarly) or before the Preparer starts its workers, so that the walk and the workers
+ * run with them. They are process-wide, and any change to V8's flags makes Node compile its own
+ * modules from source from then on: its built-in code cache is keyed to the flags (`node
+ * scripts/flag-cost.mjs` on this project's machine: a worker thread booted in 54–70 ms with Node's
+ * flags against 105–133 ms after a change on Node 20, 79–88 against 164–171 ms on Node 24). So the
+ * main thread loads the writer's modules first (loadWriterModules), and a worker boots the slow way
+ * beside the walk, which it used to avoid by setting the flags itself once booted. That was too
+ * late on Node 24: the walk's path and stat functions (hundreds of calls per ms) were compiled by
+ * Maglev meanwhile, which left ~5 MB of V8's compiler code and its background threads' memory in
+ * the process: peak RSS 98–105 against 92–93 MB on the bench tree, with the same wall time (6
+ * interleaved rounds each, 2 cores).
+ * - `--no-opt --no-maglev`: no optimizing compiler. The hot loops are zlib's and OpenSSL's, in C;
+ *   the JavaScript around them runs a few thousand times, and TurboFan spent its time compiling it
+ *   and recompiling it after deopts (104 optimizations of the writer, the batch loop and Node's
+ *   stream constructors, ~0.4 s of CPU on V8's background threads of a 3.5 s cold zip on 2 cores)
+ *   for code that then ran no faster. Sparkplug still runs. Both flags, because Node 24 also has
+ *   Maglev, which `--no-opt` leaves on. Not `--max-opt=1`: V8 turns it into the other flags only
+ *   at start-up, so set at run time it turns off nothing on Node 24 (`node --trace-opt` shows both
+ *   compilers still at work; on Node 20 it works).
  * - `--semi-space-growth-factor=1`: every file leaves short-lived garbage (zlib, hash and stat
  *   objects), and V8 answers that rate by growing its young generation to ~50 MB. Keeping it at
  *   its start size cost no measurable time and cut peak RSS from ~145 to ~95 MB on a 20,000-file
  *   layer.
- * - `--expose-gc`: young collections on demand (youngGc).
- * Self-contained: it is part of the worker's source too.
+ * - `--expose-gc`: young collections on demand (youngGc), in the workers too.
  */
-function tuneForZip(v8m: typeof v8): void {
-  v8m.setFlagsFromString("--max-opt=1");
-  v8m.setFlagsFromString("--semi-space-growth-factor=1");
-  v8m.setFlagsFromString("--expose-gc");
+function tuneForZip(): void {
+  if (tuned) return;
+  loadWriterModules();
+  for (const flag of ["--no-opt", "--no-maglev", "--semi-space-growth-factor=1", "--expose-gc"]) v8.setFlagsFromString(flag);
+  tuned = true;
 }
 
+/** Whether this process's flags are set for zipping (tuneForZip). */
+let tuned = false;
+let mainGc: (() => void) | undefined;
+
 /**
- * A young-generation collection on demand, once `--expose-gc` is set (nothing before: another
- * thread may set it a little later). Files leave buffers behind (the writer's streamed chunks,
+ * A young-generation collection on demand, once `--expose-gc` is set (tuneForZip). Files leave buffers behind (the writer's streamed chunks,
  * and with the fallback deflate each file's output): memory outside V8's heap, which V8 lets grow
  * by tens of MB before it collects. Collecting every few MB keeps peak RSS flat; `gc` is reached this way
  * because a worker cannot take V8 flags of its own. Self-contained: it is part of the worker's
@@ -347,17 +352,6 @@ function youngGc(vmm: typeof vm): () => void {
     }
     gc({ type: "minor" });
   };
-}
-
-/** Whether this process's flags are set for zipping, by a worker or by this thread. */
-let tuned = false;
-let mainGc: (() => void) | undefined;
-
-/** Sets the flags from the main thread (a write without workers); once per process. */
-function tuneHere(): void {
-  if (tuned) return;
-  tuneForZip(v8);
-  tuned = true;
 }
 
 /** The main thread's young collection, also for the writer's streamed files; nothing until the flags are set. */
@@ -377,17 +371,13 @@ function loadWriterModules(): void {
 }
 
 const WORKER_SOURCE = [
-  `const { parentPort, workerData } = require("node:worker_threads");`,
+  `const { parentPort } = require("node:worker_threads");`,
   `const zlib = require("node:zlib");`,
   `const copyInto = ${copyInto.toString()};`,
   `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib, crypto: require("node:crypto") }, (${deflater.toString()})(zlib, copyInto), copyInto);`,
   `const runBatch = ${runBatch.toString()};`,
-  `const v8 = require("node:v8"), vm = require("node:vm");`,
-  // The last worker of its group to have loaded its modules sets the flags (tuneForZip).
-  `const last = Atomics.add(workerData.loaded, 0, 1) + 1 === workerData.workers;`,
-  `if (last) (${tuneForZip.toString()})(v8);`,
-  `const collect = (${youngGc.toString()})(vm);`,
-  `(${workerMain.toString()})((req) => runBatch(prepare, req), parentPort, collect, last);`,
+  `const collect = (${youngGc.toString()})(require("node:vm"));`,
+  `(${workerMain.toString()})((req) => runBatch(prepare, req), parentPort, collect);`,
 ].join("\n");
 
 interface Batch {
@@ -410,13 +400,13 @@ function workerCount(): number {
   return Math.min(cpus, MAX_WORKERS + 1) - 1;
 }
 
-/** `n` workers, sharing the count of those that have loaded their modules. */
+/** `n` workers, started with the flags set (tuneForZip). */
 function startWorkers(n: number): Worker[] {
-  const loaded = new Int32Array(new SharedArrayBuffer(4));
+  tuneForZip();
   return Array.from(
     { length: n },
     // A small young generation: a worker's live data is one batch (2 MB instead of 4 cut ~7 MB of peak RSS).
-    () => new Worker(WORKER_SOURCE, { eval: true, workerData: { loaded, workers: n }, resourceLimits: { maxYoungGenerationSizeMb: 2 } }),
+    () => new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } }),
   );
 }
 
@@ -424,14 +414,13 @@ function startWorkers(n: number): Worker[] {
 const started: Worker[] = [];
 
 /**
- * Starts the workers now, when the caller already knows a zip will be written (there is none
- * yet): a worker takes 55–90 ms to boot on an idle core (~100 ms beside the walk of the bench
- * tree), which then overlaps the walk instead of following it. The Preparer stops them again
+ * Sets the flags and starts the workers now, when the caller already knows a zip will be written
+ * (there is none yet), so that both the walk and the workers run with the flags: a worker then
+ * takes 105–171 ms to boot (tuneForZip), which overlaps the walk instead of following it. The Preparer stops them again
  * when the layer turns out too small to need them.
  */
 export function startWorkersEarly(): void {
   if (started.length > 0) return;
-  loadWriterModules();
   for (const worker of startWorkers(workerCount())) {
     // Not keeping the process alive until a Preparer takes it: a walk that fails leaves no thread behind.
     worker.unref();
@@ -492,21 +481,15 @@ export class Preparer {
     });
     const n = total < PARALLEL_MIN_BYTES ? 0 : workerCount();
     let workers = started.splice(0);
-    // No worker: this thread sets the flags (tuneForZip). Workers started only now: this thread
-    // loads the writer's modules first, since the last of them to boot sets the flags.
-    if (n === 0) tuneHere();
+    tuneForZip();
     if (workers.length !== n) {
       for (const w of workers) void w.terminate();
-      if (n > 0) loadWriterModules();
       workers = startWorkers(n);
     }
     for (const worker of workers) {
       worker.ref();
       const slot: WorkerSlot = { worker, queue: [] };
-      worker.on("message", (r: BatchReply | { tuned: true }) => {
-        if ("tuned" in r) tuned = true;
-        else slot.queue.shift()?.(r);
-      });
+      worker.on("message", (r: BatchReply) => slot.queue.shift()?.(r));
       worker.on("error", (err) => {
         this.failure = err;
         for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: [], offsets: [], lengths: [] });
