@@ -3,12 +3,13 @@
 // zipper's batches (64 files, 256 KiB) taken in path order or shuffled, each batch shortest first
 // as runBatch takes it, is deflated both ways; it prints how many differ and the time of each
 // (README, "Where the time goes"). The batches are cut as the Preparer cuts them (BATCH_FILES,
-// BATCH_BYTES, empty files included).
+// BATCH_BYTES, empty files included). Files over PIECE_BYTES go in pieces, as the preparer reads
+// them (deflater's `pieces`).
 //   npx tsx scripts/deflate-reuse.ts <folder> [sorted|shuffled] [level=6] [max files=100000]
 import { lstatSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
-import { BATCH_BYTES, BATCH_FILES, deflater, WHOLE_FILE_MAX } from "../src/zip/prepare.js";
+import { BATCH_BYTES, BATCH_FILES, deflater, PIECE_BYTES, WHOLE_FILE_MAX } from "../src/zip/prepare.js";
 import { copyInto } from "../src/zip/ring.js";
 
 const [root, order = "sorted", levelArg = "6", maxArg = "100000"] = process.argv.slice(2);
@@ -50,6 +51,13 @@ for (const f of files) {
 }
 
 const deflate = deflater(zlib, copyInto);
+const inPieces = (raw: Buffer, dest: Buffer): number => {
+  const p = deflate.pieces(level, dest, 0, raw.length);
+  if (!p) throw new Error("no reuse on this Node: nothing to compare");
+  for (let at = 0; at < raw.length; at += PIECE_BYTES) if (!p.feed(raw.subarray(at, at + PIECE_BYTES))) return -1;
+  return p.finish();
+};
+let pieced = 0;
 let n = 0;
 let differ = 0;
 let freshMs = 0;
@@ -70,12 +78,13 @@ for (const batch of batches) {
     freshMs += performance.now() - t;
     t = performance.now();
     const dest = Buffer.allocUnsafe(raw.length);
-    const length = deflate(raw, level, dest, 0);
+    const length = raw.length > PIECE_BYTES ? inPieces(raw, dest) : deflate(raw, level, dest, 0);
     reusedMs += performance.now() - t;
     n++;
+    if (raw.length > PIECE_BYTES) pieced++;
     if (want ? !want.equals(dest.subarray(0, length)) : length !== -1) differ++;
   }
 }
 console.log(
-  `${root} (${order}, level ${level}): ${n} files in ${batches.length} batches, ${differ} differ; deflate ${freshMs.toFixed(0)} ms fresh, ${reusedMs.toFixed(0)} ms reused`,
+  `${root} (${order}, level ${level}): ${n} files (${pieced} in pieces) in ${batches.length} batches, ${differ} differ; deflate ${freshMs.toFixed(0)} ms fresh, ${reusedMs.toFixed(0)} ms reused`,
 );

@@ -29,6 +29,8 @@ export class Output {
   private syncedTo = 0;
   private syncing: Promise<void> | null = null;
   private syncFailed: unknown = null;
+  /** for reading held bytes back: one for the whole zip, not one per held file left to the allocator */
+  private readBack?: Buffer;
 
   constructor(private readonly fh: FileHandle) {}
 
@@ -92,7 +94,8 @@ export class Output {
   /** The held bytes are final: hash what was already written past the hold point. */
   async release(): Promise<void> {
     this.heldAt = null;
-    const buf = Buffer.allocUnsafe(STAGE);
+    this.readBack ??= Buffer.allocUnsafe(STAGE);
+    const buf = this.readBack;
     while (this.hashedTo < this.flushedTo) {
       const want = Math.min(buf.length, this.flushedTo - this.hashedTo);
       const { bytesRead } = await this.fh.read(buf, 0, want, this.hashedTo);

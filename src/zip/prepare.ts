@@ -51,7 +51,32 @@ interface Modules {
 }
 
 /** Deflates `raw` into dest[at, at + raw.length): the deflated length, or -1 when deflate does not shrink it. */
-type Deflate = (raw: Buffer, level: number, dest: Buffer, at: number) => number;
+type DeflateWhole = (raw: Buffer, level: number, dest: Buffer, at: number) => number;
+
+/** DeflateWhole, and for files read in pieces: */
+type Deflate = DeflateWhole & {
+  /**
+   * The same for a file read in pieces (longer than PIECE_BYTES), into dest[at, at + size);
+   * undefined when zlib streams are not reused (the fallback), and the caller reads the file whole.
+   */
+  pieces(level: number, dest: Buffer, at: number, size: number): PieceDeflate | undefined;
+};
+
+/** One file's deflate, fed in order: the first piece must fill zlib's window (64 KiB). */
+interface PieceDeflate {
+  /** false once the output has no room left: deflate does not shrink the file (feed no more) */
+  feed(piece: Buffer): boolean;
+  /** the deflated length, or -1 when deflate does not shrink the file */
+  finish(): number;
+}
+
+/**
+ * Files longer than this are read, hashed and deflated in pieces of this size by the preparer, so
+ * each thread reads through one buffer of at most this size (plus one byte) instead of one as big
+ * as the biggest file it had: up to 4 MiB on each thread, and glibc kept the smaller ones it had
+ * outgrown.
+ */
+export const PIECE_BYTES = 1 << 20;
 
 /** What reusing a zlib stream takes: its native handle, and the [avail_out, avail_in] a write leaves. */
 interface ZlibStream {
@@ -97,7 +122,7 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
   /** decided by the check on first use */
   let reuse: boolean | undefined;
 
-  const fresh: Deflate = (raw, level, dest, at) => {
+  const fresh: DeflateWhole = (raw, level, dest, at) => {
     // An output buffer the size of the file: zlib finishes in one call instead of one per 16 KiB.
     const r = deflateRawSync(raw, { level, chunkSize: Math.max(64, raw.length + 64), info: true }) as unknown as {
       buffer: Buffer;
@@ -119,6 +144,18 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
     stream.on("error", () => {});
     return { stream, level, longest: 0 };
   };
+  /** a file in pieces was begun on `big` and not finished: its bytes are still in the stream */
+  let unfinished = false;
+  const bigFor = (level: number): Held => {
+    if (!big || big.level !== level) {
+      big?.stream.close();
+      big = open(level);
+    } else if (unfinished) {
+      big.stream._handle.reset();
+    }
+    unfinished = false;
+    return big;
+  };
   const write = (held: Held, raw: Buffer, dest: Buffer, at: number): number => {
     const { _handle: handle, _writeState: state } = held.stream;
     // No more room than the file: deflate that does not fit is not kept anyway.
@@ -128,14 +165,10 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
     handle.reset();
     return room === 0 ? -1 : raw.length - room;
   };
-  const reused: Deflate = (raw, level, dest, at) => {
+  const reused: DeflateWhole = (raw, level, dest, at) => {
     let held: Held;
     if (raw.length >= WINDOW) {
-      if (!big || big.level !== level) {
-        big?.stream.close();
-        big = open(level);
-      }
-      held = big;
+      held = bigFor(level);
     } else {
       if (!small || small.level !== level || raw.length < small.longest) {
         small?.stream.close();
@@ -146,6 +179,33 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
     }
     return write(held, raw, dest, at);
   };
+  // A file in pieces goes through the stream for big files: its first piece fills the window, so
+  // whatever the stream had before does not matter (b). zlib's output does not depend on how its
+  // input is cut when nothing is flushed before the end: deflate waits for 262 bytes of lookahead
+  // before it looks for a match (checked below and by scripts/deflate-reuse.ts).
+  const reusedPieces = (level: number, dest: Buffer, at: number, size: number): PieceDeflate => {
+    const { stream } = bigFor(level);
+    const { _handle: handle, _writeState: state } = stream;
+    // Until finish(): a file given up half-way (unreadable, or no room) leaves its bytes in the stream.
+    unfinished = true;
+    let room = size;
+    const step = (flush: number, piece: Buffer): boolean => {
+      handle.writeSync(flush, piece, 0, piece.length, dest, at + size - room, room);
+      if (stream.destroyed) throw new Error("zlib failed");
+      room = state[0] as number;
+      // Input left over, or the output full: more output than the file is long, or exactly as long.
+      return state[1] === 0 && room > 0;
+    };
+    return {
+      feed: (piece) => step(constants.Z_NO_FLUSH, piece),
+      finish: () => {
+        const fits = step(constants.Z_FINISH, Buffer.alloc(0));
+        handle.reset();
+        unfinished = false;
+        return fits ? size - room : -1;
+      },
+    };
+  };
   const check = (level: number): boolean => {
     // A Node that changed the handle's arguments could abort in one of its native checks rather
     // than throw: only the majors this was tested on (the project's CI runs 20; 24 and 26 by hand).
@@ -154,21 +214,34 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
     const sample = Buffer.from("def layer(self, value):\n    return self.value + value  # 0123456789\n".repeat(40));
     const a = Buffer.alloc(sample.length);
     const b = Buffer.alloc(sample.length);
-    return [300, 2000].every((n) => {
+    const whole = [300, 2000].every((n) => {
       const raw = sample.subarray(sample.length - n);
       const x = fresh(raw, level, a, 0);
       const y = reused(raw, level, b, 7);
       return x > 0 && x === y && a.subarray(0, x).equals(b.subarray(7, 7 + y));
     });
+    // And one file in three pieces (the first one filling the window).
+    const long = Buffer.concat(Array.from({ length: 40 }, (_, i) => Buffer.from(`${i * 7919}`.repeat(60)), sample));
+    const c = Buffer.alloc(long.length);
+    // Room to spare past the end, as in the ring: a handle that writes off by a few bytes fails the
+    // comparison instead of writing out of bounds.
+    const d = Buffer.alloc(long.length + 7 + 64);
+    const x = fresh(long, level, c, 0);
+    const p = reusedPieces(level, d, 7, long.length);
+    const fed = [long.subarray(0, WINDOW), long.subarray(WINDOW, WINDOW + 1000), long.subarray(WINDOW + 1000)].every((piece) => p.feed(piece));
+    const y = p.finish();
+    return whole && fed && x > 0 && x === y && c.subarray(0, x).equals(d.subarray(7, 7 + y));
   };
-  return (raw, level, dest, at) => {
-    if (reuse === undefined) {
-      try {
-        reuse = check(level);
-      } catch {
-        reuse = false;
-      }
+  const ensureChecked = (level: number): void => {
+    if (reuse !== undefined) return;
+    try {
+      reuse = check(level);
+    } catch {
+      reuse = false;
     }
+  };
+  const deflate = (raw: Buffer, level: number, dest: Buffer, at: number): number => {
+    ensureChecked(level);
     if (reuse) {
       try {
         return reused(raw, level, dest, at);
@@ -178,6 +251,25 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
     }
     return fresh(raw, level, dest, at);
   };
+  const pieces = (level: number, dest: Buffer, at: number, size: number): PieceDeflate | undefined => {
+    ensureChecked(level);
+    if (!reuse) return undefined;
+    const p = reusedPieces(level, dest, at, size);
+    // A failure half-way through a file cannot fall back to a fresh stream here (the pieces before
+    // are gone): the stream is not reused again, and the preparer reads that file again whole.
+    const guard =
+      <A extends unknown[], R>(f: (...a: A) => R) =>
+      (...a: A): R => {
+        try {
+          return f(...a);
+        } catch (err) {
+          reuse = false;
+          throw err;
+        }
+      };
+    return { feed: guard(p.feed), finish: guard(p.finish) };
+  };
+  return Object.assign(deflate, { pieces });
 }
 
 interface PreparedInto {
@@ -190,50 +282,113 @@ interface PreparedInto {
 
 /**
  * The per-file work: reads the file, hashes it and writes its stored or deflated bytes into
- * dest[at, at + size). It is also the source of the worker (via toString), so it must use nothing
- * from outside but its parameters (`copy` puts a stored file into dest, the shared ring). Stored (method 0) when deflate does not shrink the file:
+ * dest[at, at + size). A file longer than `pieceBytes` is read, hashed and deflated in pieces, and
+ * read again into dest when deflate does not shrink it. It is also the source of the worker (via
+ * toString), so it must use nothing from outside but its parameters (`copy` puts a stored file
+ * into dest, the shared ring). Stored (method 0) when deflate does not shrink the file:
  * already-compressed files, tiny files, empty files, level 0.
  */
 function preparer(
   m: Modules,
   deflate: Deflate,
   copy: typeof copyInto,
+  pieceBytes: number,
 ): (absPath: string, size: number, level: number, dest: Buffer, at: number) => PreparedInto {
   // Taken once: on the main thread each module is a bundle stand-in whose properties are getters.
   const { openSync, readSync, closeSync } = m.fs;
   const { crc32 } = m.zlib;
   const { createHash, hash: hashOnce } = m.crypto;
-  let scratch = Buffer.allocUnsafe(64 << 10);
-  return (absPath, size, level, dest, at) => {
-    // Doubling: each step leaves the old buffer to the allocator, which keeps what it is given back.
-    if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(Math.max(size + 1, scratch.length * 2));
+  // One buffer for every read, at its full size from the start (it costs memory only as far as
+  // reads have touched it) instead of grown step by step, which left the outgrown ones to glibc.
+  let scratch = Buffer.allocUnsafe(pieceBytes + 1);
+  const changed = () => Object.assign(new Error("file changed"), { code: "SAM_LAYER_FILE_CHANGED" });
+  /**
+   * Hands the file to `each` in pieces of `piece` bytes (the last one shorter), each read into the
+   * same buffer: one byte more than `size` is asked for in all, to notice a file that grew since
+   * the walk. Throws when the file has not exactly `size` bytes.
+   */
+  const readPieces = (absPath: string, size: number, piece: number, each: (data: Buffer) => void): void => {
+    // Only without pieces (the fallback deflate) are whole files longer than a piece read.
+    if (scratch.length < piece) scratch = Buffer.allocUnsafe(piece);
     const fd = openSync(absPath, "r");
-    let n = 0;
+    let total = 0;
     try {
-      // One byte more than expected, to notice a file that grew since the walk.
-      const buf = scratch.subarray(0, size + 1);
       for (;;) {
-        const got = readSync(fd, buf, n, buf.length - n, null);
-        if (got === 0) break;
-        n += got;
-        // Stop at the expected size without a second read to see 0: the read that got there was
-        // short of the one byte more asked for, and a short read of a regular file ends at its end.
-        if (n === buf.length || n === size) break;
+        const want = Math.min(piece, size + 1 - total);
+        let n = 0;
+        while (n < want) {
+          const got = readSync(fd, scratch, n, want - n, null);
+          if (got === 0) break;
+          n += got;
+          // Stop at the expected size without a read to see 0: the read that got there was short
+          // of the one byte more asked for, and a short read of a regular file ends at its end.
+          if (total + n === size) break;
+        }
+        total += n;
+        if (total > size) throw changed();
+        if (n > 0) each(scratch.subarray(0, n));
+        if (total === size || n < want) break;
       }
     } finally {
       closeSync(fd);
     }
-    if (n !== size) throw Object.assign(new Error("file changed"), { code: "SAM_LAYER_FILE_CHANGED" });
-    const raw = scratch.subarray(0, n);
+    if (total !== size) throw changed();
+  };
+  const inPieces = (absPath: string, size: number, level: number, dest: Buffer, at: number): PreparedInto | undefined => {
+    const d = deflate.pieces(level, dest, at, size);
+    if (!d) return undefined;
+    let crc = 0;
+    const h = createHash("sha256");
+    let fits = true;
+    let failed = false;
+    readPieces(absPath, size, pieceBytes, (piece) => {
+      crc = crc32(piece, crc);
+      h.update(piece);
+      try {
+        if (fits) fits = d.feed(piece);
+      } catch {
+        [fits, failed] = [false, true];
+      }
+    });
+    let length = -1;
+    try {
+      if (fits) length = d.finish();
+    } catch {
+      failed = true;
+    }
+    // zlib failed half-way: the deflater uses a fresh stream from now on, and the file is read whole.
+    if (failed) return undefined;
+    const hash = h.digest("hex");
+    if (length >= 0) return { method: 8, crc, hash, length };
+    // Stored: read again, straight into its place, and it must be the same file.
+    let stored = 0;
+    const again = createHash("sha256");
+    let crcAgain = 0;
+    readPieces(absPath, size, pieceBytes, (piece) => {
+      crcAgain = crc32(piece, crcAgain);
+      again.update(piece);
+      copy(dest, at + stored, piece);
+      stored += piece.length;
+    });
+    if (crcAgain !== crc || again.digest("hex") !== hash) throw changed();
+    return { method: 0, crc, hash, length: size };
+  };
+  return (absPath, size, level, dest, at) => {
+    const pieced = level > 0 && size > pieceBytes ? inPieces(absPath, size, level, dest, at) : undefined;
+    if (pieced) return pieced;
+    let raw: Buffer = scratch.subarray(0, 0);
+    readPieces(absPath, size, size + 1, (data) => {
+      raw = data;
+    });
     const crc = crc32(raw);
     // One call instead of a Hash object per file (crypto.hash: Node >= 20.12).
     const hash = hashOnce ? hashOnce("sha256", raw) : createHash("sha256").update(raw).digest("hex");
-    if (level > 0 && n > 0) {
+    if (level > 0 && size > 0) {
       const length = deflate(raw, level, dest, at);
       if (length >= 0) return { method: 8, crc, hash, length };
     }
     copy(dest, at, raw);
-    return { method: 0, crc, hash, length: n };
+    return { method: 0, crc, hash, length: size };
   };
 }
 
@@ -374,7 +529,7 @@ const WORKER_SOURCE = [
   `const { parentPort } = require("node:worker_threads");`,
   `const zlib = require("node:zlib");`,
   `const copyInto = ${copyInto.toString()};`,
-  `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib, crypto: require("node:crypto") }, (${deflater.toString()})(zlib, copyInto), copyInto);`,
+  `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib, crypto: require("node:crypto") }, (${deflater.toString()})(zlib, copyInto), copyInto, ${PIECE_BYTES});`,
   `const runBatch = ${runBatch.toString()};`,
   `const collect = (${youngGc.toString()})(require("node:vm"));`,
   `(${workerMain.toString()})((req) => runBatch(prepare, req), parentPort, collect);`,
@@ -452,7 +607,7 @@ export class Preparer {
   /** entry index -> batch index, -1 for entries the writer handles itself */
   private readonly batchOf: Int32Array;
   private readonly workers: WorkerSlot[] = [];
-  private readonly prepare = preparer({ fs, zlib, crypto }, deflater(zlib, copyInto), copyInto);
+  private readonly prepare = preparer({ fs, zlib, crypto }, deflater(zlib, copyInto), copyInto, PIECE_BYTES);
   private readonly ring = new Ring(RING_BYTES);
   /** a batch whose last file was taken: its data is freed when the next file is */
   private written?: Batch;

@@ -1,13 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import zlib from "node:zlib";
 import yauzl from "yauzl";
 import { describe, expect, it } from "vitest";
 import { centralHeaderSize, endRecords, localHeader, writeCentralHeader, zipTimestamp, type EntryRecord } from "../../src/zip/format.js";
 import { zipLayer } from "../../src/zip/layer-zip.js";
-import { deflater } from "../../src/zip/prepare.js";
+import { walkLayer } from "../../src/layer/walk.js";
+import { deflater, PIECE_BYTES, Preparer } from "../../src/zip/prepare.js";
 import { copyInto } from "../../src/zip/ring.js";
 import { bytesOf, tempDir, unzipTest } from "./support.js";
 
@@ -161,6 +162,68 @@ describe("zip format", () => {
     expect(differ).toBe(0);
   });
 
+  it("reads files over PIECE_BYTES in pieces: zlib's one-shot bytes, or stored when deflate does not shrink them", async () => {
+    // Sizes around the piece size and up to the largest file read by the preparer, text and noise,
+    // in an order where a big noise file (stored, read again) comes between deflated ones: a stream
+    // left half-way by it, or output that depended on where the pieces are cut, changes the bytes.
+    const work = tempDir();
+    const dir = join(work, "pieces");
+    mkdirSync(dir);
+    const files = new Map<string, Buffer>();
+    const sizes = [PIECE_BYTES - 1, PIECE_BYTES, PIECE_BYTES + 1, PIECE_BYTES + 70_000, 2 * PIECE_BYTES, 2 * PIECE_BYTES + 1, 4 * PIECE_BYTES - 5];
+    sizes.forEach((size, i) => {
+      files.set(`t${i}.py`, textOf(size, i + 3));
+      files.set(`t${i}r.bin`, randomBytes(size));
+      // Noise with a compressible end: deflate runs out of room only near the end, or not at all.
+      files.set(`t${i}m.bin`, Buffer.concat([randomBytes(size - 300_000), textOf(300_000, i)]));
+    });
+    for (const [name, data] of files) writeFileSync(join(dir, name), data);
+    for (const level of [1, 6, 9]) {
+      const out = join(work, `pieces-${level}.zip`);
+      await zipLayer({ dir, output: out, level });
+      const entries = await rawEntries(out);
+      for (const [name, data] of files) {
+        const e = entries.get(name)!;
+        const deflated = zlib.deflateRawSync(data, { level });
+        const stored = deflated.length >= data.length;
+        expect(e.method, `${name} at level ${level}`).toBe(stored ? 0 : 8);
+        expect(e.raw.equals(stored ? data : deflated), `${name} at level ${level}`).toBe(true);
+      }
+    }
+  });
+
+  it("notices a file read in pieces that grew or shrank since the walk", async () => {
+    const work = tempDir();
+    const dir = join(work, "layer");
+    mkdirSync(dir);
+    const big = PIECE_BYTES * 2 + 5;
+    writeFileSync(join(dir, "grew.py"), textOf(big, 1));
+    writeFileSync(join(dir, "noise.bin"), randomBytes(big));
+    writeFileSync(join(dir, "ok.py"), textOf(big, 2));
+    writeFileSync(join(dir, "shrank.py"), textOf(big, 3));
+    const entries = await walkLayer(dir);
+    appendFileSync(join(dir, "grew.py"), "x");
+    truncateSync(join(dir, "shrank.py"), big - 1);
+    // One file per Preparer: it is taken first, as the writer takes files in entry order.
+    const outcome = async (name: string) => {
+      const p = new Preparer([entries.find((e) => e.path === name)!], 6);
+      try {
+        const t = p.take(0);
+        const got = t instanceof Promise ? await t : t;
+        return `${got.method}:${got.data.length}`;
+      } catch (err) {
+        return (err as Error).message;
+      } finally {
+        await p.close();
+      }
+    };
+    expect(await outcome("grew.py")).toBe("file changed while zipping: grew.py");
+    expect(await outcome("shrank.py")).toBe("file changed while zipping: shrank.py");
+    expect(await outcome("ok.py")).toMatch(/^8:\d+$/);
+    // Stored, so read twice: the second read must give the same bytes as the first.
+    expect(await outcome("noise.bin")).toBe(`0:${big}`);
+  });
+
   it("gives every file a fresh stream's bytes though it reuses zlib streams (src/zip/prepare.ts, deflater)", async () => {
     // Files that are prefixes of one text, of every size below and above zlib's 64 KiB window, in an
     // order that puts longer files before shorter ones in and across batches: a stream reused for a
@@ -227,7 +290,34 @@ describe("zip format", () => {
         const length = deflate(raw, 6, dest, 10);
         expect(dest.subarray(10, 10 + length).equals(zlib.deflateRawSync(raw, { level: 6 })), `${name}, ${n} bytes`).toBe(true);
       }
+      // In pieces: the reused stream's exact bytes, or none (the caller then reads the file whole).
+      const raw = textOf(300_000, 5);
+      const dest = Buffer.alloc(raw.length);
+      const p = deflate.pieces(6, dest, 0, raw.length);
+      expect(p === undefined, name).toBe(name !== "as Node has it");
+      if (p) {
+        expect(p.feed(raw.subarray(0, 100_000)) && p.feed(raw.subarray(100_000))).toBe(true);
+        const length = p.finish();
+        expect(dest.subarray(0, length).equals(zlib.deflateRawSync(raw, { level: 6 })), name).toBe(true);
+      }
     }
+  });
+
+  it("leaves nothing of a file given up half-way in the stream the next file is deflated on", () => {
+    // A file in pieces is given up half-way when a read fails, or when deflate runs out of room
+    // (noise: its output passes the file's length near the end). Whatever comes next must not see
+    // its bytes: a whole file of over 64 KiB, which goes through the same stream, or one in pieces.
+    const deflate = deflater(zlib, copyInto);
+    const noise = randomBytes(3 * PIECE_BYTES);
+    const text = textOf(2 * PIECE_BYTES, 9);
+    const want = zlib.deflateRawSync(text, { level: 6 });
+    const dest = Buffer.alloc(noise.length);
+    deflate.pieces(6, dest, 0, noise.length)!.feed(noise.subarray(0, PIECE_BYTES));
+    expect(dest.subarray(0, deflate(text, 6, dest, 0)).equals(want)).toBe(true);
+    deflate.pieces(6, dest, 0, text.length)!.feed(text.subarray(0, PIECE_BYTES));
+    const p = deflate.pieces(6, dest, 0, text.length)!;
+    expect(p.feed(text.subarray(0, PIECE_BYTES)) && p.feed(text.subarray(PIECE_BYTES))).toBe(true);
+    expect(dest.subarray(0, p.finish()).equals(want)).toBe(true);
   });
 
   it("tries deflate on noise-like files too: stored only when deflate does not shrink them, else zlib's exact bytes", async () => {
