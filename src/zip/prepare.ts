@@ -481,9 +481,16 @@ function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:w
 function tuneForZip(): void {
   if (tuned) return;
   loadWriterModules();
-  for (const flag of ["--no-opt", "--no-maglev", "--semi-space-growth-factor=1", "--expose-gc"]) v8.setFlagsFromString(flag);
+  for (const flag of ["--no-opt", "--no-maglev", SEMI_SPACE_FLAG, "--expose-gc"]) v8.setFlagsFromString(flag);
   tuned = true;
 }
+
+/**
+ * V8 before 12 (Node 20) raises the growth factor back to 2 for the whole process whenever it
+ * sets up an isolate's heap, so each worker sets it again once it runs: without that, this
+ * thread's young generation grew to 32 MB on a 37,000-file layer on Node 20.
+ */
+const SEMI_SPACE_FLAG = "--semi-space-growth-factor=1";
 
 /** Whether this process's flags are set for zipping (tuneForZip). */
 let tuned = false;
@@ -526,6 +533,7 @@ function loadWriterModules(): void {
 }
 
 const WORKER_SOURCE = [
+  `require("node:v8").setFlagsFromString(${JSON.stringify(SEMI_SPACE_FLAG)});`,
   `const { parentPort } = require("node:worker_threads");`,
   `const zlib = require("node:zlib");`,
   `const copyInto = ${copyInto.toString()};`,
