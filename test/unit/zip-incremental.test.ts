@@ -22,6 +22,24 @@ function fresh(name: string): { dir: string; out: string } {
 }
 
 describe("incremental zip", () => {
+  it("keeps every file's hash in the stat cache, written in parts (5,000 files): JSON.stringify's own text", async () => {
+    const work = tempDir();
+    const dir = join(work, "parts");
+    const tree: Record<string, string> = {};
+    // Names JSON must escape, and ones that look like array indices (ordered first by JavaScript).
+    for (let i = 0; i < 5000; i++) tree[`p${i % 50}/${i % 7 === 0 ? `q"${i}\\x` : i % 11 === 0 ? String(i) : `m${i}.py`}`] = `v = ${i}\n`;
+    tree["123"] = "top\n";
+    writeTree(dir, tree);
+    setAllMtimes(dir, Object.keys(tree), new Date(Date.now() - 3_600_000));
+    const out = join(work, "parts.zip");
+    expect((await zipLayer({ dir, output: out })).status).toBe("created");
+    const line = readFileSync(`${out}.stat.json`, "utf8").split("\n")[1]!;
+    const files = JSON.parse(line) as Record<string, unknown>;
+    expect(Object.keys(files).length).toBe(5001);
+    expect(JSON.stringify(files)).toBe(line);
+    expect((await zipLayer({ dir, output: out })).status).toBe("unchanged");
+  });
+
   it("second run: nothing to do, exit 0, the zip's bytes and mtime untouched", async () => {
     const { dir, out } = fresh("again");
     // From the zip's folder its name alone; from elsewhere, the path to it from there.
