@@ -5,7 +5,9 @@
 //
 // Tree: 5,000 files / 100 MiB in nested package folders, a third of the bytes incompressible, the
 // rest source-like text; generated from a fixed seed into a temp folder, mtimes set an hour back
-// (as after a CI cache restore). Each measurement is the median of several runs, interleaved.
+// (as after a CI cache restore). A second tree of 40,000 files / 200 MiB (Lambda allows 250 MB
+// unzipped) shows peak RSS where it grows with the entries. Each measurement is the median of
+// several runs, interleaved.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -16,6 +18,8 @@ import { BUNDLE_OPTIONS, REQUIRE_SHIM } from "./bundle-options.js";
 
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
 const TOTAL_BYTES = Number(process.env.BENCH_MB ?? 100) * (1 << 20);
+const MANY_FILES = 40_000;
+const MANY_BYTES = 200 * (1 << 20);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const LEVEL = 6;
 const CLI = resolve("dist/sam-layer.mjs");
@@ -72,16 +76,16 @@ function randomBytesSeeded(n: number, r: () => number): Buffer {
   return b;
 }
 
-function generateTree(root: string): { files: number; bytes: number } {
+function generateTree(root: string, files = FILES, totalBytes = TOTAL_BYTES): { files: number; bytes: number } {
   const r = rng(20261125);
   // Heavy-tailed sizes like site-packages: mostly small modules, a few big shared objects.
-  const weights = Array.from({ length: FILES }, (_, i) => (i % 500 === 7 ? 400 : Math.exp(r() * 5)));
+  const weights = Array.from({ length: files }, (_, i) => (i % 500 === 7 ? 400 : Math.exp(r() * 5)));
   const sum = weights.reduce((a, b) => a + b, 0);
-  const sizes = weights.map((w) => Math.max(1, Math.floor((w / sum) * TOTAL_BYTES)));
+  const sizes = weights.map((w) => Math.max(1, Math.floor((w / sum) * totalBytes)));
   const old = new Date(Date.now() - 3600_000);
   let incompressible = 0;
   let bytes = 0;
-  for (let i = 0; i < FILES; i++) {
+  for (let i = 0; i < files; i++) {
     const pkg = `pkg${String(i % 60).padStart(2, "0")}`;
     const sub = `mod${Math.floor(i / 60) % 12}`;
     const dir = join(root, "python", pkg, sub);
@@ -96,7 +100,7 @@ function generateTree(root: string): { files: number; bytes: number } {
     utimesSync(path, old, old);
     bytes += size;
   }
-  return { files: FILES, bytes };
+  return { files, bytes };
 }
 
 export interface Sample {
@@ -232,6 +236,19 @@ async function zipBench(): Promise<void> {
         s.archiver.push(measure(["node", archiverScript, tree, arch, String(LEVEL), archiverUrl], work));
       }
     }
+    // The many-file tree: cold zips only, for peak RSS where it grows with the entries.
+    const manyTree = join(work, "many");
+    const manyOut = join(work, "many.zip");
+    generateTree(manyTree, MANY_FILES, MANY_BYTES);
+    const many = { infozip: [] as Sample[], ours: [] as Sample[] };
+    for (let i = 0; i < Math.min(RUNS, 3); i++) {
+      rmSync(manyOut, { force: true });
+      many.infozip.push(measure(["zip", "-r", "-X", "-q", `-${LEVEL}`, manyOut, "."], manyTree));
+      rmSync(manyOut, { force: true });
+      rmSync(`${manyOut}.stat.json`, { force: true });
+      many.ours.push(measure([NODE, CLI, "zip", manyTree, "-o", manyOut, "--level", String(LEVEL)], work));
+    }
+    rmSync(manyTree, { recursive: true, force: true });
     // The unchanged check without its stat cache: every file read and hashed once.
     for (let i = 0; i < Math.min(RUNS, 3); i++) {
       rmSync(`${ours}.stat.json`, { force: true });
@@ -252,6 +269,17 @@ async function zipBench(): Promise<void> {
       ["Info-ZIP `zip -r -X -q -6`, cold", med(infoCold), cpu(infoCold), rss(infoCold), "1.00x", "1.00x"],
       ["**sam-layer zip, cold** (goal <= 0.6x)", med(s.ours), cpu(s.ours), rss(s.ours), ...vsInfo(s.ours)],
     ];
+    rows.push(
+      ["Info-ZIP, cold, 40,000 files / 200 MiB", med(many.infozip), cpu(many.infozip), rss(many.infozip), "1.00x", "1.00x"],
+      [
+        "**sam-layer zip, cold, 40,000 files / 200 MiB** (goal: peak RSS < 100 MB)",
+        med(many.ours),
+        cpu(many.ours),
+        rss(many.ours),
+        ratio(med(many.ours), med(many.infozip)),
+        ratio(cpu(many.ours), cpu(many.infozip)),
+      ],
+    );
     if (s.archiver.length) {
       rows.push(["archiver 8, a Buffer per file, serial, cold", med(s.archiver), cpu(s.archiver), rss(s.archiver), ...vsInfo(s.archiver)]);
     }
@@ -271,7 +299,7 @@ async function zipBench(): Promise<void> {
       ["  the same check without yargs (bench-only entry point)", med(s.oursNoYargs), cpu(s.oursNoYargs), rss(s.oursNoYargs), ...vsFloor(s.oursNoYargs)],
       ["  `zip -r -u` alone (exit 12)", med(s.infozipUpdate), cpu(s.infozipUpdate), rss(s.infozipUpdate), "", ""],
     );
-    console.log(`\n${RUNS} runs each (archiver: ${s.archiver.length}); medians; wall = elapsed, CPU = user+sys of all threads; peak RSS = max\n`);
+    console.log(`\n${RUNS} runs each (archiver: ${s.archiver.length}, 40,000 files: ${many.ours.length}); medians; wall = elapsed, CPU = user+sys of all threads; peak RSS = max\n`);
     console.log("| run | wall s | CPU s | peak RSS | wall ratio | CPU ratio |");
     console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (const [name, sec, c, mb, wr, cr] of rows) {
