@@ -120,6 +120,8 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
       // the zip's final sync; it runs while that sync waits for the disk. Only the zip's identity
       // is left for after the rename.
       (w) => {
+        // The stat cache is built next to everything the write left: its garbage goes first.
+        prepare?.collectAll();
         entries.forEach((e, i) => {
           if (e.type === "file") cache.remember(e, w.hashes[i]!, startedMs);
         });

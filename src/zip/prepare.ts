@@ -516,6 +516,18 @@ function youngGc(vmm: typeof vm): () => void {
   };
 }
 
+/**
+ * A full collection on the main thread; nothing until the flags are set. For the end of a write,
+ * while the zip is synced: the walk's and the writer's garbage that young collections promoted
+ * is freed before the stat cache is built on top of it (peak RSS of a 37,000-file layer on
+ * Node 24: 149 -> 144 MB, 20,000 small files 101 -> 96 MB; Node 20 the same; no wall time,
+ * since the main thread is waiting for the disk then).
+ */
+export function collectAll(): void {
+  if (!tuned) return;
+  (vm.runInNewContext("gc") as (opts: { type: string }) => void)({ type: "major" });
+}
+
 /** The main thread's young collection, also for the writer's streamed files; nothing until the flags are set. */
 export function collectYoung(): void {
   if (!tuned) return;
