@@ -545,6 +545,8 @@ function loadWriterModules(): void {
 }
 
 const WORKER_SOURCE = [
+  // Run from source by tsx (esbuild's keepNames), the functions' text calls esbuild's __name helper.
+  "const __name = (f) => f;",
   `require("node:v8").setFlagsFromString(${JSON.stringify(SEMI_SPACE_FLAG)});`,
   `const { parentPort } = require("node:worker_threads");`,
   `const zlib = require("node:zlib");`,

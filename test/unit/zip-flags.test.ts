@@ -5,6 +5,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { resolve } from "node:path";
+import { usableCpus } from "../../src/usable-cpus.js";
 import { CLI, tempDir } from "./support.js";
 
 /** The functions V8 optimized in a first write of `files` files (~2 KB each), by `--trace-opt`. */
@@ -28,5 +30,36 @@ describe("a write's V8 flags", () => {
     const startup = optimizedIn(1);
     const extra = [...optimizedIn(3000)].filter((name) => !startup.has(name));
     expect(extra).toEqual([]);
+  });
+
+  it("keep the main thread's young generation small once a worker runs (Node 20 undid it at a worker's start)", (ctx) => {
+    if (usableCpus() < 2) ctx.skip(); // no worker to start
+    const work = tempDir();
+    const dir = join(work, "layer");
+    mkdirSync(dir);
+    // Over PARALLEL_MIN_BYTES, so the Preparer uses the worker, whose reply shows it has run.
+    for (let i = 0; i < 6; i++) writeFileSync(join(dir, `m${i}.py`), `X = ${JSON.stringify("layer ".repeat(200_000 + i))}\n`);
+    const script = join(work, "young.mjs");
+    writeFileSync(
+      script,
+      [
+        `import v8 from "node:v8";`,
+        `import { walkLayer } from ${JSON.stringify(resolve("src/layer/walk.ts"))};`,
+        `import { Preparer, startWorkersEarly } from ${JSON.stringify(resolve("src/zip/prepare.ts"))};`,
+        "startWorkersEarly();",
+        `const entries = await walkLayer(${JSON.stringify(dir)});`,
+        "const p = new Preparer(entries, 1);",
+        "for (let i = 0; i < entries.length; i++) { const t = p.take(i); if (t instanceof Promise) await t; }",
+        "await p.close();",
+        // Objects that survive, as a walk's entries do: V8 grows the young generation for them unless told not to.
+        "const keep = []; for (let i = 0; i < 400000; i++) keep.push({ a: 'y' + i, b: i * 1.5 });",
+        `const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size;`,
+        "console.log(Math.round(young / 2 ** 20));",
+      ].join("\n"),
+    );
+    const r = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: resolve("."), encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    // 1 MiB semi-spaces (2 MB in all) as started; 16 MiB ones (32 MB) when the flag is undone.
+    expect(Number(r.stdout.trim())).toBeLessThanOrEqual(4);
   });
 });
