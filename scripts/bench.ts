@@ -299,7 +299,9 @@ async function zipBench(): Promise<void> {
       ["  the same check without yargs (bench-only entry point)", med(s.oursNoYargs), cpu(s.oursNoYargs), rss(s.oursNoYargs), ...vsFloor(s.oursNoYargs)],
       ["  `zip -r -u` alone (exit 12)", med(s.infozipUpdate), cpu(s.infozipUpdate), rss(s.infozipUpdate), "", ""],
     );
-    console.log(`\n${RUNS} runs each (archiver: ${s.archiver.length}, 40,000 files: ${many.ours.length}); medians; wall = elapsed, CPU = user+sys of all threads; peak RSS = max\n`);
+    console.log(
+      `\n${RUNS} runs each (archiver: ${s.archiver.length}, 40,000 files: ${many.ours.length}); medians; wall = elapsed, CPU = user+sys of all threads; peak RSS = max\n`,
+    );
     console.log("| run | wall s | CPU s | peak RSS | wall ratio | CPU ratio |");
     console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (const [name, sec, c, mb, wr, cr] of rows) {
