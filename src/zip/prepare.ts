@@ -334,16 +334,23 @@ function preparer(
     }
     if (total !== size) throw changed();
   };
-  const inPieces = (absPath: string, size: number, level: number, dest: Buffer, at: number): PreparedInto | undefined => {
-    const d = deflate.pieces(level, dest, at, size);
-    if (!d) return undefined;
+  /** readPieces in pieces of pieceBytes, with the file's CRC-32 and SHA-256 (hex) summed on the way. */
+  const summedPieces = (absPath: string, size: number, each: (piece: Buffer) => void): { crc: number; hash: string } => {
     let crc = 0;
     const h = createHash("sha256");
-    let fits = true;
-    let failed = false;
     readPieces(absPath, size, pieceBytes, (piece) => {
       crc = crc32(piece, crc);
       h.update(piece);
+      each(piece);
+    });
+    return { crc, hash: h.digest("hex") };
+  };
+  const inPieces = (absPath: string, size: number, level: number, dest: Buffer, at: number): PreparedInto | undefined => {
+    const d = deflate.pieces(level, dest, at, size);
+    if (!d) return undefined;
+    let fits = true;
+    let failed = false;
+    const { crc, hash } = summedPieces(absPath, size, (piece) => {
       try {
         if (fits) fits = d.feed(piece);
       } catch {
@@ -358,19 +365,14 @@ function preparer(
     }
     // zlib failed half-way: the deflater uses a fresh stream from now on, and the file is read whole.
     if (failed) return undefined;
-    const hash = h.digest("hex");
     if (length >= 0) return { method: 8, crc, hash, length };
     // Stored: read again, straight into its place, and it must be the same file.
     let stored = 0;
-    const again = createHash("sha256");
-    let crcAgain = 0;
-    readPieces(absPath, size, pieceBytes, (piece) => {
-      crcAgain = crc32(piece, crcAgain);
-      again.update(piece);
+    const again = summedPieces(absPath, size, (piece) => {
       copy(dest, at + stored, piece);
       stored += piece.length;
     });
-    if (crcAgain !== crc || again.digest("hex") !== hash) throw changed();
+    if (again.crc !== crc || again.hash !== hash) throw changed();
     return { method: 0, crc, hash, length: size };
   };
   return (absPath, size, level, dest, at) => {
@@ -476,7 +478,7 @@ function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:w
  *   objects), and V8 answers that rate by growing its young generation to ~50 MB. Keeping it at
  *   its start size cost no measurable time and cut peak RSS from ~145 to ~95 MB on a 20,000-file
  *   layer.
- * - `--expose-gc`: young collections on demand (youngGc), in the workers too.
+ * - `--expose-gc`: young collections on demand (collector), in the workers too.
  */
 function tuneForZip(): void {
   if (tuned) return;
@@ -494,25 +496,25 @@ const SEMI_SPACE_FLAG = "--semi-space-growth-factor=1";
 
 /** Whether this process's flags are set for zipping (tuneForZip). */
 let tuned = false;
-let mainGc: (() => void) | undefined;
+let mainGc: ((type: "minor" | "major") => void) | undefined;
 
 /**
- * A young-generation collection on demand, once `--expose-gc` is set (tuneForZip). Files leave buffers behind (the writer's streamed chunks,
- * and with the fallback deflate each file's output): memory outside V8's heap, which V8 lets grow
- * by tens of MB before it collects. Collecting every few MB keeps peak RSS flat; `gc` is reached this way
- * because a worker cannot take V8 flags of its own. Self-contained: it is part of the worker's
- * source too.
+ * A collection on demand, once `--expose-gc` is set (tuneForZip); nothing before. Young ones: files
+ * leave buffers behind (the writer's streamed chunks, and with the fallback deflate each file's
+ * output): memory outside V8's heap, which V8 lets grow by tens of MB before it collects.
+ * Collecting every few MB keeps peak RSS flat; `gc` is reached this way because a worker cannot
+ * take V8 flags of its own. Self-contained: it is part of the worker's source too.
  */
-function youngGc(vmm: typeof vm): () => void {
+function collector(vmm: typeof vm): (type: "minor" | "major") => void {
   let gc: ((opts: { type: string }) => void) | undefined;
-  return () => {
+  return (type) => {
     try {
       // A new context has `gc` once the flag is set.
       gc ??= vmm.runInNewContext("gc") as (opts: { type: string }) => void;
     } catch {
       return;
     }
-    gc({ type: "minor" });
+    gc({ type });
   };
 }
 
@@ -525,14 +527,15 @@ function youngGc(vmm: typeof vm): () => void {
  */
 export function collectAll(): void {
   if (!tuned) return;
-  (vm.runInNewContext("gc") as (opts: { type: string }) => void)({ type: "major" });
+  mainGc ??= collector(vm);
+  mainGc("major");
 }
 
 /** The main thread's young collection, also for the writer's streamed files; nothing until the flags are set. */
 export function collectYoung(): void {
   if (!tuned) return;
-  mainGc ??= youngGc(vm);
-  mainGc();
+  mainGc ??= collector(vm);
+  mainGc("minor");
 }
 
 /**
@@ -553,8 +556,8 @@ const WORKER_SOURCE = [
   `const copyInto = ${copyInto.toString()};`,
   `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib, crypto: require("node:crypto") }, (${deflater.toString()})(zlib, copyInto), copyInto, ${PIECE_BYTES});`,
   `const runBatch = ${runBatch.toString()};`,
-  `const collect = (${youngGc.toString()})(require("node:vm"));`,
-  `(${workerMain.toString()})((req) => runBatch(prepare, req), parentPort, collect);`,
+  `const collect = (${collector.toString()})(require("node:vm"));`,
+  `(${workerMain.toString()})((req) => runBatch(prepare, req), parentPort, () => collect("minor"));`,
 ].join("\n");
 
 interface Batch {
