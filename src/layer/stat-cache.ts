@@ -52,23 +52,56 @@ export function listingDigest(entries: readonly LayerEntry[]): string {
   return h.update(batch).digest("hex");
 }
 
-/** JSON.stringify(files), the same text, as parts of up to 2,048 entries. */
-function jsonInParts(files: FileHashes): string[] {
+/** Entries per part of the second line as it is written: one string of all of it was 4 MB for 37,000 files. */
+const PART_ENTRIES = 2048;
+
+/** JSON.stringify(files), the same text, in parts. */
+function* jsonInParts(files: FileHashes): Generator<string> {
   const keys = Object.keys(files);
-  if (keys.length === 0) return ["{}"];
-  const parts: string[] = [];
-  for (let i = 0; i < keys.length; i += 2048) {
-    const members = keys.slice(i, i + 2048).map((k) => `${JSON.stringify(k)}:${JSON.stringify(files[k])}`);
-    parts.push(`${i === 0 ? "{" : ","}${members.join(",")}${i + 2048 >= keys.length ? "}" : ""}`);
+  if (keys.length === 0) yield "{}";
+  for (let i = 0; i < keys.length; i += PART_ENTRIES) {
+    const members = keys.slice(i, i + PART_ENTRIES).map((k) => `${JSON.stringify(k)}:${JSON.stringify(files[k])}`);
+    yield `${i === 0 ? "{" : ","}${members.join(",")}${i + PART_ENTRIES >= keys.length ? "}" : ""}`;
   }
-  return parts;
+}
+
+/** What a write just hashed: every file of the layer, with its hash at the same index. */
+interface Written {
+  entries: readonly LayerEntry[];
+  hashes: readonly string[];
+  readAtMs: number;
+}
+
+/**
+ * The second line straight from a write's entries and hashes, in parts: the same members as
+ * remember() for each file would give (the files too fresh to trust left out), without building
+ * that object first. It and its text were ~15 MB at the end of a 37,000-file zip, its peak RSS.
+ */
+function* writtenInParts({ entries, hashes, readAtMs }: Written): Generator<string> {
+  let members: string[] = [];
+  let first = true;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.type !== "file" || !trusted(e, readAtMs)) continue;
+    members.push(`${JSON.stringify(e.path)}:[${e.size},${e.mtimeMs},"${hashes[i]}"]`);
+    if (members.length === PART_ENTRIES) {
+      yield `${first ? "{" : ","}${members.join(",")}`;
+      first = false;
+      members = [];
+    }
+  }
+  yield members.length === 0 && !first ? "}" : `${first ? "{" : ","}${members.join(",")}}`;
+}
+
+function trusted(e: LayerEntry, readAtMs: number): boolean {
+  return e.mtimeMs + RACY_MARGIN_MS < readAtMs;
 }
 
 export class StatCache {
   private dirty = false;
   private parsedFiles: FileHashes | undefined;
-  /** the second line as save() will write it, in parts, when serializeFiles() made it and nothing changed since */
-  private filesJson: string[] | undefined;
+  /** set by replaceFiles(): the second line is written from it, and parsedFiles is not used */
+  private written: Written | undefined;
 
   private constructor(
     readonly path: string,
@@ -83,7 +116,7 @@ export class StatCache {
       const text = readFileSync(path, "utf8");
       const nl = text.indexOf("\n");
       const head = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as CacheHead;
-      if (head && head.version === VERSION && nl > 0) return new StatCache(path, head, text.slice(nl + 1));
+      if (head && head.version === VERSION && nl > 0) return new StatCache(path, head, text.slice(nl + 1, text.endsWith("\n") ? -1 : undefined));
     } catch {
       // start empty
     }
@@ -117,8 +150,7 @@ export class StatCache {
    * in it is old enough for its hash to be trusted later; otherwise forgets any listing.
    */
   setListing(entries: readonly LayerEntry[], listing: string, digest: string, readAtMs: number): void {
-    const trusted = entries.every((e) => e.type !== "file" || e.mtimeMs + RACY_MARGIN_MS < readAtMs);
-    const next = trusted ? { listing, digest } : { listing: undefined, digest: undefined };
+    const next = entries.every((e) => e.type !== "file" || trusted(e, readAtMs)) ? { listing, digest } : { listing: undefined, digest: undefined };
     if (this.head.listing === next.listing && this.head.digest === next.digest) return;
     this.head = { ...this.head, ...next };
     this.dirty = true;
@@ -132,17 +164,17 @@ export class StatCache {
 
   /** Records a hash computed now, unless the file is too fresh to be trusted later. */
   remember(e: LayerEntry, hash: string, readAtMs: number): void {
-    if (e.mtimeMs + RACY_MARGIN_MS >= readAtMs) {
+    if (!trusted(e, readAtMs)) {
       if (this.files[e.path]) {
         delete this.files[e.path];
-        this.filesChanged();
+        this.dirty = true;
       }
       return;
     }
     const old = this.files[e.path];
     if (old && old[0] === e.size && old[1] === e.mtimeMs && old[2] === hash) return;
     this.files[e.path] = [e.size, e.mtimeMs, hash];
-    this.filesChanged();
+    this.dirty = true;
   }
 
   /** Drops paths that are no longer in the layer. */
@@ -151,7 +183,7 @@ export class StatCache {
     for (const p of Object.keys(this.files)) {
       if (!present.has(p)) {
         delete this.files[p];
-        this.filesChanged();
+        this.dirty = true;
       }
     }
   }
@@ -169,18 +201,23 @@ export class StatCache {
     this.dirty = true;
   }
 
-  private filesChanged(): void {
+  /**
+   * After a write: the per-file hashes are exactly those of the files just read (the ones too fresh
+   * to trust left out), whatever the cache held before, which is therefore never parsed. For a
+   * save() to follow: lookup() no longer finds anything.
+   */
+  replaceFiles(entries: readonly LayerEntry[], hashes: readonly string[], readAtMs: number): void {
+    this.written = { entries, hashes, readAtMs };
+    this.parsedFiles = undefined;
+    this.filesText = "";
     this.dirty = true;
-    this.filesJson = undefined;
   }
 
-  /**
-   * Serializes the per-file hashes now (~600 KB for 5,000 files), for a save() that follows: lets a
-   * caller do it while it waits for the disk anyway.
-   */
-  serializeFiles(): string[] {
-    this.filesJson ??= jsonInParts(this.files);
-    return this.filesJson;
+  /** The second line, in parts: as loaded when nothing looked at it. */
+  private filesInParts(): Iterable<string> {
+    if (this.written) return writtenInParts(this.written);
+    if (this.parsedFiles) return jsonInParts(this.parsedFiles);
+    return [this.filesText];
   }
 
   /** Written through a temp file; a cache that cannot be written only costs speed next time. */
@@ -192,10 +229,10 @@ export class StatCache {
     try {
       const fh = await open(temp, "w", 0o644);
       try {
-        // Part by part: one string of the whole line, and its bytes, were 2 x 4 MB at the end of a
-        // 37,000-file zip, on top of the hashes themselves, which is when its peak RSS was reached.
+        // Part by part, each made as it is written: one string of the whole line, and its bytes,
+        // were 2 x 4 MB at the end of a 37,000-file zip, which is when its peak RSS was reached.
         await fh.write(`${JSON.stringify(this.head)}\n`);
-        for (const part of this.serializeFiles()) await fh.write(part);
+        for (const part of this.filesInParts()) await fh.write(part);
         await fh.write("\n");
       } finally {
         await fh.close();
