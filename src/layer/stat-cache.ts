@@ -44,7 +44,8 @@ export function listingDigest(entries: readonly LayerEntry[]): string {
   let batch = "";
   for (const e of entries) {
     batch += `${e.path}\0${e.type}\0${e.mode}\0${e.size}\0${e.type === "file" ? e.mtimeMs : 0}\n`;
-    if (batch.length > 65536) {
+    // Small batches, as DigestBuilder's: a long chain of cons strings outlives young collections.
+    if (batch.length > 4096) {
       h.update(batch);
       batch = "";
     }
