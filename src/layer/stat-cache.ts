@@ -66,10 +66,10 @@ function* jsonInParts(files: FileHashes): Generator<string> {
   }
 }
 
-/** What a write just hashed: every file of the layer, with its hash at the same index. */
+/** What a write just hashed: every file of the layer, with its SHA-256 at 32 x its index. */
 interface Written {
   entries: readonly LayerEntry[];
-  hashes: readonly string[];
+  hashes: Buffer;
   readAtMs: number;
 }
 
@@ -84,7 +84,7 @@ function* writtenInParts({ entries, hashes, readAtMs }: Written): Generator<stri
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     if (e.type !== "file" || !trusted(e, readAtMs)) continue;
-    members.push(`${JSON.stringify(e.path)}:[${e.size},${e.mtimeMs},"${hashes[i]}"]`);
+    members.push(`${JSON.stringify(e.path)}:[${e.size},${e.mtimeMs},"${hashes.toString("hex", i * 32, i * 32 + 32)}"]`);
     if (members.length === PART_ENTRIES) {
       yield `${first ? "{" : ","}${members.join(",")}`;
       first = false;
@@ -207,7 +207,7 @@ export class StatCache {
    * to trust left out), whatever the cache held before, which is therefore never parsed. For a
    * save() to follow: lookup() no longer finds anything.
    */
-  replaceFiles(entries: readonly LayerEntry[], hashes: readonly string[], readAtMs: number): void {
+  replaceFiles(entries: readonly LayerEntry[], hashes: Buffer, readAtMs: number): void {
     this.written = { entries, hashes, readAtMs };
     this.parsedFiles = undefined;
     this.filesText = "";

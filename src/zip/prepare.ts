@@ -21,7 +21,8 @@ import { copyInto, Ring } from "./ring.js";
 export interface Prepared {
   method: number;
   crc: number;
-  hash: string;
+  /** SHA-256, 32 bytes; like data, valid until the next prepared file is taken */
+  hash: Buffer;
   /** stored or deflated bytes; valid until the next prepared file is taken */
   data: Buffer;
 }
@@ -47,7 +48,7 @@ const CHANGED = "SAM_LAYER_FILE_CHANGED";
 interface Modules {
   fs: Pick<typeof fs, "openSync" | "readSync" | "closeSync">;
   zlib: Pick<typeof zlib, "crc32">;
-  crypto: Pick<typeof crypto, "createHash"> & { hash?: (algorithm: string, data: Buffer) => string };
+  crypto: Pick<typeof crypto, "createHash"> & { hash?: (algorithm: string, data: Buffer, outputEncoding: "buffer") => Buffer };
 }
 
 /** Deflates `raw` into dest[at, at + raw.length): the deflated length, or -1 when deflate does not shrink it. */
@@ -278,7 +279,8 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
 interface PreparedInto {
   method: number;
   crc: number;
-  hash: string;
+  /** SHA-256, 32 bytes */
+  hash: Buffer;
   /** bytes written at the offset given */
   length: number;
 }
@@ -337,8 +339,8 @@ function preparer(
     }
     if (total !== size) throw changed();
   };
-  /** readPieces in pieces of pieceBytes, with the file's CRC-32 and SHA-256 (hex) summed on the way. */
-  const summedPieces = (absPath: string, size: number, each: (piece: Buffer) => void): { crc: number; hash: string } => {
+  /** readPieces in pieces of pieceBytes, with the file's CRC-32 and SHA-256 summed on the way. */
+  const summedPieces = (absPath: string, size: number, each: (piece: Buffer) => void): { crc: number; hash: Buffer } => {
     let crc = 0;
     const h = createHash("sha256");
     readPieces(absPath, size, pieceBytes, (piece) => {
@@ -346,7 +348,7 @@ function preparer(
       h.update(piece);
       each(piece);
     });
-    return { crc, hash: h.digest("hex") };
+    return { crc, hash: h.digest() };
   };
   const inPieces = (absPath: string, size: number, level: number, dest: Buffer, at: number): PreparedInto | undefined => {
     const d = deflate.pieces(level, dest, at, size);
@@ -375,7 +377,7 @@ function preparer(
       copy(dest, at + stored, piece);
       stored += piece.length;
     });
-    if (again.crc !== crc || again.hash !== hash) throw changed();
+    if (again.crc !== crc || !again.hash.equals(hash)) throw changed();
     return { method: 0, crc, hash, length: size };
   };
   return (absPath, size, level, dest, at) => {
@@ -387,7 +389,7 @@ function preparer(
     });
     const crc = crc32(raw);
     // One call instead of a Hash object per file (crypto.hash: Node >= 20.12).
-    const hash = hashOnce ? hashOnce("sha256", raw) : createHash("sha256").update(raw).digest("hex");
+    const hash = hashOnce ? hashOnce("sha256", raw, "buffer") : createHash("sha256").update(raw).digest();
     if (level > 0 && size > 0) {
       const length = deflate(raw, level, dest, at);
       if (length >= 0) return { method: 8, crc, hash, length };
@@ -409,7 +411,11 @@ interface BatchRequest {
 interface BatchReply {
   methods: number[];
   crcs: number[];
-  hashes: string[];
+  /**
+   * SHA-256 of each file, 32 bytes each, in one buffer: one string per file, 40,000 of them kept
+   * to the end of a write, were 3 MB of the main thread's heap.
+   */
+  hashes: Uint8Array;
   /** where each file's data starts in the ring, and its length (the data of the whole batch is at most its raw size, since deflate must shrink) */
   offsets: number[];
   lengths: number[];
@@ -421,7 +427,8 @@ interface BatchReply {
 function runBatch(prepare: ReturnType<typeof preparer>, { paths, sizes, level, ring, at: start }: BatchRequest): BatchReply {
   const total = sizes.reduce((a, b) => a + b, 0);
   const out = Buffer.from(ring, start, total);
-  const reply: BatchReply = { methods: [], crcs: [], hashes: [], offsets: [], lengths: [] };
+  // Not from Buffer's shared pool: a reply clones the whole ArrayBuffer under it.
+  const reply: BatchReply = { methods: [], crcs: [], hashes: Buffer.alloc(paths.length * 32), offsets: [], lengths: [] };
   const order = sizes.map((_, i) => i).sort((a, b) => sizes[a]! - sizes[b]! || a - b);
   let at = 0;
   for (const i of order) {
@@ -429,7 +436,7 @@ function runBatch(prepare: ReturnType<typeof preparer>, { paths, sizes, level, r
       const p = prepare(paths[i]!, sizes[i]!, level, out, at);
       reply.methods[i] = p.method;
       reply.crcs[i] = p.crc;
-      reply.hashes[i] = p.hash;
+      reply.hashes.set(p.hash, i * 32);
       reply.offsets[i] = start + at;
       reply.lengths[i] = p.length;
       at += p.length;
@@ -675,7 +682,7 @@ export class Preparer {
       worker.on("message", (r: BatchReply) => slot.queue.shift()?.(r));
       worker.on("error", (err) => {
         this.failure = err;
-        for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: [], offsets: [], lengths: [] });
+        for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: new Uint8Array(0), offsets: [], lengths: [] });
       });
       this.workers.push(slot);
     }
@@ -767,7 +774,7 @@ export class Preparer {
     const data = Buffer.from(this.ring.buffer, r.offsets[k]!, r.lengths[k]!);
     // Freed when the next file is taken, once the writer is done with this one.
     if (k === b.indices.length - 1) this.written = b;
-    return { method: r.methods[k]!, crc: r.crcs[k]!, hash: r.hashes[k]!, data };
+    return { method: r.methods[k]!, crc: r.crcs[k]!, hash: Buffer.from(r.hashes.buffer, r.hashes.byteOffset + k * 32, 32), data };
   }
 
   /** Frees the written batch's space and reply, and hands out what now fits. */

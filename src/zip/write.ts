@@ -35,8 +35,8 @@ export interface ZipWriteParams {
 
 export interface ZipWriteResult {
   digest: string;
-  /** sha256 hex per entry, in entry order; "" for directories */
-  hashes: string[];
+  /** SHA-256 of each entry, 32 bytes each, in entry order; zeros for directories */
+  hashes: Buffer;
   bytes: number;
   /** of the zip file: MD5 hex and base64 SHA-256 */
   md5: string;
@@ -52,7 +52,7 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
   const out = new Output(fh);
   const central = new CentralDirectory();
   const appendLocalHeader = localHeaderAppender(out, params.dos);
-  const hashes: string[] = [];
+  const hashes = Buffer.alloc(entries.length * 32);
   const digest = new DigestBuilder();
   ahead ??= new Preparer(entries, params.level);
   try {
@@ -61,7 +61,7 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
       const name = Buffer.from(zipName(e), "utf8");
       const offset = out.position;
       let rec: EntryRecord;
-      let hash = "";
+      let hash: Buffer | undefined;
       if (e.type === "directory") {
         rec = { name, directory: true, mode: e.mode, method: METHOD_STORE, crc: 0, compressedSize: 0, size: 0, offset };
         const w = appendLocalHeader(rec);
@@ -80,8 +80,8 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
         if (w) await w;
       }
       central.add(rec, params.dos);
-      hashes.push(hash);
-      digest.add({ path: e.path, type: e.type, mode: e.mode, size: e.size, hash });
+      hash?.copy(hashes, i * 32);
+      digest.add({ path: e.path, type: e.type, mode: e.mode, size: e.size, hash: hash ? hash.toString("hex") : "" });
     }
   } finally {
     await ahead.close();
@@ -141,7 +141,7 @@ class CentralDirectory {
  * smaller, the writer rewinds and stores the file instead. The local header is patched at the end
  * with the CRC and sizes, so there is no data descriptor.
  */
-async function streamFile(out: Output, e: LayerEntry, name: Buffer, offset: number, params: ZipWriteParams): Promise<{ record: EntryRecord; hash: string }> {
+async function streamFile(out: Output, e: LayerEntry, name: Buffer, offset: number, params: ZipWriteParams): Promise<{ record: EntryRecord; hash: Buffer }> {
   const rec: EntryRecord = { name, directory: false, mode: e.mode, method: METHOD_DEFLATE, crc: 0, compressedSize: 0, size: e.size, offset };
   out.hold();
   await out.append(localHeader(rec, params.dos));
@@ -156,7 +156,7 @@ async function streamFile(out: Output, e: LayerEntry, name: Buffer, offset: numb
   }
   out.rewind(dataStart);
   const stored = await copyFileInto(out, e);
-  if (first && (stored.crc !== first.crc || stored.hash !== first.hash)) {
+  if (first && (stored.crc !== first.crc || !stored.hash.equals(first.hash))) {
     throw new UserError(`file changed while zipping: ${e.path}`);
   }
   rec.method = METHOD_STORE;
@@ -167,7 +167,7 @@ async function streamFile(out: Output, e: LayerEntry, name: Buffer, offset: numb
   return { record: rec, hash: stored.hash };
 }
 
-async function forEachChunk(e: LayerEntry, fn: (chunk: Buffer) => Promise<void> | undefined): Promise<{ crc: number; hash: string }> {
+async function forEachChunk(e: LayerEntry, fn: (chunk: Buffer) => Promise<void> | undefined): Promise<{ crc: number; hash: Buffer }> {
   let fd: number;
   try {
     fd = openSync(e.absPath, "r");
@@ -202,10 +202,10 @@ async function forEachChunk(e: LayerEntry, fn: (chunk: Buffer) => Promise<void> 
     closeSync(fd);
   }
   if (total !== e.size) throw new UserError(`file changed while zipping: ${e.path}`);
-  return { crc, hash: h.digest("hex") };
+  return { crc, hash: h.digest() };
 }
 
-async function deflateFileInto(out: Output, e: LayerEntry, level: number): Promise<{ crc: number; hash: string }> {
+async function deflateFileInto(out: Output, e: LayerEntry, level: number): Promise<{ crc: number; hash: Buffer }> {
   const deflate = zlib.createDeflateRaw({ level, chunkSize: 256 << 10 });
   const pending: Buffer[] = [];
   deflate.on("data", (d: Buffer) => pending.push(d));
@@ -230,6 +230,6 @@ async function deflateFileInto(out: Output, e: LayerEntry, level: number): Promi
   }
 }
 
-function copyFileInto(out: Output, e: LayerEntry): Promise<{ crc: number; hash: string }> {
+function copyFileInto(out: Output, e: LayerEntry): Promise<{ crc: number; hash: Buffer }> {
   return forEachChunk(e, (chunk) => out.append(chunk));
 }
