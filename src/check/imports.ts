@@ -88,7 +88,7 @@ async function checkPython(o: ImportCheckOptions, target: Target & { language: "
     const probe = await runScript(interpreter, ["-I", "-S", "-c", PROBE], work, 60_000);
     if (probe.missing) {
       if (o.interpreter) throw new UserError(`--python ${o.interpreter}: not found`);
-      return skipped(o.runtime, `no ${interpreter} on PATH to import the layer with (pass --python)`);
+      return skipped(o.runtime, `${notOnPath(interpreter, probe)} to import the layer with (pass --python)`);
     }
     if (probe.code !== 0) throw new UserError(`import check: ${interpreter} does not run: ${lastLine(probe.stderr)}`);
     const found = JSON.parse(probe.stdout) as { version: string; machine: string; executable: string };
@@ -168,7 +168,7 @@ async function checkNode(o: ImportCheckOptions, target: Target & { language: "no
       const run = await runScript(interpreter, [join(work, "check.mjs"), folder, resultFile, o.skip.join(",")], work, o.timeoutMs);
       if (run.missing) {
         if (o.interpreter) throw new UserError(`--node ${o.interpreter}: not found`);
-        return skipped(o.runtime, `no node on PATH to load the layer with (pass --node)`);
+        return skipped(o.runtime, `${notOnPath(interpreter, run)} to load the layer with (pass --node)`);
       }
       const result = await readResult(resultFile, run, interpreter, o);
       const major = Number(result.node?.split(".")[0]);
@@ -247,6 +247,12 @@ interface ScriptRun {
 }
 
 const DEFAULT_TIMEOUT_MS = 600_000;
+
+/** Why a missing interpreter is missing: not on PATH, or a version manager's shim that refused. */
+function notOnPath(interpreter: string, run: ScriptRun): string {
+  if (run.code === 127) return `${interpreter} on PATH does not run (${run.stderr.trim().split("\n")[0]})`;
+  return `no ${interpreter} on PATH`;
+}
 
 function runScript(command: string, args: string[], cwd: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ScriptRun> {
   return new Promise((resolve) => {

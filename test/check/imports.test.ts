@@ -78,6 +78,15 @@ describe("import check: the example's old lock (requests 2.20.0)", () => {
     const r = cli(["check", join(appDir, "layer"), "--runtime", "python3.12"], work, noPython);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe("import check skipped: no python3.12 on PATH to import the layer with (pass --python)");
+    // A version manager's shim for a version it does not enable (pyenv's exits 127 this way).
+    const shims = join(work, "shims");
+    mkdirSync(shims, { recursive: true });
+    writeFileSync(join(shims, "python3.12"), "#!/bin/sh\necho 'pyenv: python3.12: command not found' >&2\nexit 127\n", { mode: 0o755 });
+    const shimmed = cli(["check", join(appDir, "layer"), "--runtime", "python3.12"], work, { ...noPython, PATH: `${shims}:${noPython.PATH}` });
+    expect(shimmed.status).toBe(0);
+    expect(shimmed.stdout.trim()).toBe(
+      "import check skipped: python3.12 on PATH does not run (pyenv: python3.12: command not found) to import the layer with (pass --python)",
+    );
     const wrong = cli(["check", join(appDir, "layer"), "--runtime", "python3.12", "--python", "python3.11"], work);
     expect(wrong.status).toBe(2);
     expect(wrong.stderr.trim()).toBe("sam-layer: --python python3.11 is Python 3.11, not 3.12");
