@@ -112,7 +112,8 @@ export interface ToolsListed extends Identity {
 
 export type BuildResult = KeyWritten | ToolsListed | Built;
 
-export const RESTORED_MESSAGE = "layer restored from cache for this key; skipping install";
+// Said the same whether a CI cache restored them or an earlier build on this machine left them.
+export const RESTORED_MESSAGE = "layer folder and zip already built for this key; skipping install";
 
 export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   const appDir = resolve(o.appDir);
@@ -176,7 +177,7 @@ export async function buildLayer(o: BuildOptions): Promise<BuildResult> {
   const lock = manager ? await manager.lockCurrent(ctx) : "current";
   const restored = existsSync(layerDir) && existsSync(output) && (await readRecordedKey(output)) === key;
   if (o.neededTools) {
-    o.log(restored ? `${RESTORED_MESSAGE.split(";")[0]}` : "no layer restored for this key: the build installs");
+    o.log(restored ? `${RESTORED_MESSAGE.split(";")[0]}` : "no layer built for this key: the build installs");
     return { status: "tools-listed", restored, tools: neededTools(detected.manager, restored, lock, o.installer ?? "uv"), ...identity };
   }
   if (manager?.checkLockWithTool && (lock === "undecided" || !restored)) await manager.checkLockWithTool(ctx);

@@ -164,7 +164,7 @@ describe("an unmodified sam build app through the orb's scripts: a layer version
     await writeFile(join(source, "src/py/app.py"), `${await readFile(join(source, "src/py/app.py"), "utf8")}\n# a code change\n`);
     const r = await pipeline();
     expect(r.cacheRestored).toMatch(new RegExp(`^${CACHE_PREFIX}[0-9a-f]{64}$`));
-    expect(r.buildOutput.match(/layer restored from cache for this key; skipping install/g)).toHaveLength(2);
+    expect(r.buildOutput.match(/layer folder and zip already built for this key; skipping install/g)).toHaveLength(2);
     expect(r.md5).toEqual(results[0]!.md5);
     expect(r.plan).toMatch(/^PyDepsLayer: unchanged: no new layer version$/m);
     expect(r.plan).toMatch(/^NodeDepsLayer: unchanged: no new layer version$/m);
@@ -188,7 +188,7 @@ describe("an unmodified sam build app through the orb's scripts: a layer version
     const r = await pipeline();
     // a new template key: CircleCI falls back to the newest cache of the template
     expect(r.cacheRestored).toMatch(new RegExp(`^${CACHE_PREFIX}[0-9a-f]{64}$`));
-    expect(r.buildOutput).toMatch(/^NodeDepsLayer: layer restored from cache for this key; skipping install$/m);
+    expect(r.buildOutput).toMatch(/^NodeDepsLayer: layer folder and zip already built for this key; skipping install$/m);
     expect(r.buildOutput).toMatch(/^PyDepsLayer: installing 1 package with \w+$/m);
     expect(r.md5.PyDepsLayer).not.toBe(results[0]!.md5.PyDepsLayer);
     expect(r.md5.NodeDepsLayer).toBe(results[0]!.md5.NodeDepsLayer);

@@ -15,7 +15,7 @@ describe("npm run example", () => {
     expect(statuses).toEqual(["created", "unchanged", "created"]);
     const md5s = new Set([...r.stdout.matchAll(/^md5 ([0-9a-f]{32}) \(the S3 key\)/gm)].map((m) => m[1]));
     expect(md5s.size).toBe(1);
-    expect(r.stdout).toContain("layer restored from cache for this key; skipping install");
+    expect(r.stdout).toContain("layer folder and zip already built for this key; skipping install");
     expect(r.stdout).toMatch(/^import check: \d+ modules of \d+ distributions import on python3\.12 /m);
     expect(r.stdout).toContain("example: the layer imports on python3.12, the runtime template.yaml declares");
   });

@@ -34,7 +34,7 @@ describe("sam-layer build (CLI)", () => {
     const r = cli(["build", "--runtime", "python3.12", "--json"], dir);
     expect(r.status).toBe(0);
     expect(r.stderr).toBe(
-      "pip: requirements.txt -> layer/python for python3.12 x86_64 (glibc 2.34)\nlayer restored from cache for this key; skipping install\n",
+      "pip: requirements.txt -> layer/python for python3.12 x86_64 (glibc 2.34)\nlayer folder and zip already built for this key; skipping install\n",
     );
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(out).toMatchObject({

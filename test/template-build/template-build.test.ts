@@ -99,7 +99,7 @@ describe("sam-layer build --template", () => {
     const before = [statSync(zip).mtimeMs, statSync(copy).mtimeMs];
     const r = cli(["build", "--template", "template.yaml", "--json"], appDir);
     expect(r.status).toBe(0);
-    expect(r.stderr.match(/layer restored from cache for this key; skipping install/g)).toHaveLength(6);
+    expect(r.stderr.match(/layer folder and zip already built for this key; skipping install/g)).toHaveLength(6);
     const out = JSON.parse(r.stdout) as {
       status: string;
       layers: { idPath: string; status: string; md5: string; skippedInstall: boolean }[];
