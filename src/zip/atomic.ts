@@ -33,7 +33,8 @@ function untrack(temp: string): void {
 
 const TEMP_TAG = ".sam-layer-";
 
-function tempPathFor(target: string): string {
+/** A temp file's path beside `target`, which removeStaleTemps() removes once its process is gone. */
+export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}${TEMP_TAG}${process.pid}-${randomBytes(4).toString("hex")}.tmp`);
 }
 

@@ -106,7 +106,7 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
 
     // Only a real write needs the writer; the "nothing to do" path never loads it.
     const { writeZip } = await import("./write.js");
-    const { replaceAtomically, removeStaleTemps } = await import("./atomic.js");
+    const { replaceAtomically, removeStaleTemps, tempPathFor } = await import("./atomic.js");
     try {
       mkdirSync(dirname(output), { recursive: true });
     } catch (err) {
@@ -115,7 +115,8 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
     removeStaleTemps(output);
     const written = await replaceAtomically(
       output,
-      (fh) => writeZip(fh, entries, { level, dos: time.dos, comment: (digest) => zipComment(level, time.seconds, digest) }, ahead),
+      (fh) =>
+        writeZip(fh, entries, { level, dos: time.dos, comment: (digest) => zipComment(level, time.seconds, digest), spillPath: tempPathFor(output) }, ahead),
       // The listing's digest is CPU work on one core (~10 ms for 5,000 files) that would follow the
       // zip's final sync: it runs while that sync waits for the disk. The stat cache's second line
       // is made from the hashes only as it is saved, part by part.

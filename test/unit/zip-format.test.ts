@@ -1,12 +1,14 @@
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { appendFileSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import zlib from "node:zlib";
 import yauzl from "yauzl";
 import { describe, expect, it } from "vitest";
 import { centralHeaderSize, endRecords, localHeader, writeCentralHeader, zipTimestamp, type EntryRecord } from "../../src/zip/format.js";
-import { zipLayer } from "../../src/zip/layer-zip.js";
+import { zipComment, zipLayer } from "../../src/zip/layer-zip.js";
+import { writeZip } from "../../src/zip/write.js";
 import { walkLayer } from "../../src/layer/walk.js";
 import { deflater, PIECE_BYTES, Preparer } from "../../src/zip/prepare.js";
 import { copyInto } from "../../src/zip/ring.js";
@@ -160,6 +162,35 @@ describe("zip format", () => {
       if (!e.raw.equals(expected)) differ++;
     }
     expect(differ).toBe(0);
+  });
+
+  it("spills the central directory to a file without a name and reads it back: the bytes of one kept in memory", async () => {
+    // 3,000 entries with 100-byte names: ~440 KB of central directory, more than one 256 KiB buffer.
+    const work = tempDir();
+    const dir = join(work, "long");
+    for (let i = 0; i < 3000; i++) {
+      const sub = join(dir, `d${i % 30}`);
+      mkdirSync(sub, { recursive: true });
+      writeFileSync(join(sub, `${"n".repeat(90)}${String(i).padStart(5, "0")}.py`), `v = ${i}\n`);
+    }
+    const out = join(work, "long.zip");
+    await zipLayer({ dir, output: out });
+    // Nothing of the spill file is left beside the zip.
+    expect(readdirSync(work).sort()).toEqual(["long", "long.zip", "long.zip.stat.json"]);
+    expect(unzipTest(out)).toContain("No errors detected");
+    // The same write with the central directory in memory (no spill path, or one that cannot be made).
+    const time = zipTimestamp();
+    const entries = await walkLayer(dir);
+    for (const spillPath of [undefined, join(work, "no-such-folder", "spill")]) {
+      const other = join(work, "other.zip");
+      const fh = await open(other, "w+");
+      try {
+        await writeZip(fh, entries, { level: 6, dos: time.dos, comment: (digest) => zipComment(6, time.seconds, digest), spillPath });
+      } finally {
+        await fh.close();
+      }
+      expect(bytesOf(other).equals(bytesOf(out))).toBe(true);
+    }
   });
 
   it("reads files over PIECE_BYTES in pieces: zlib's one-shot bytes, or stored when deflate does not shrink them", async () => {
