@@ -70,10 +70,14 @@ function isRunning(pid: number): boolean {
 
 /**
  * Calls `write` with a fresh temp file in the target's folder, then syncs and renames it over
- * `target`, calling `whileSyncing` with the result while the sync runs. Errors name the target;
+ * `target`, calling `whileSyncing` with the result while the sync runs (and waiting for it). Errors name the target;
  * the temp file never survives a failure or a caught signal.
  */
-export async function replaceAtomically<T>(target: string, write: (fh: FileHandle) => Promise<T>, whileSyncing?: (result: T) => void): Promise<T> {
+export async function replaceAtomically<T>(
+  target: string,
+  write: (fh: FileHandle) => Promise<T>,
+  whileSyncing?: (result: T) => Promise<void> | void,
+): Promise<T> {
   const temp = tempPathFor(target);
   track(temp);
   let fh: FileHandle | undefined;
@@ -89,8 +93,9 @@ export async function replaceAtomically<T>(target: string, write: (fh: FileHandl
       const synced = fh.sync();
       synced.catch(() => {}); // awaited below; this only keeps a failure from going unhandled meanwhile
       // The caller's own work on the result runs while the disk catches up, not after it.
-      whileSyncing?.(result);
+      const meanwhile = whileSyncing?.(result);
       await synced;
+      await meanwhile;
     } catch (err) {
       throw fsFailure("cannot write", target, err);
     } finally {

@@ -117,16 +117,21 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
       output,
       (fh) =>
         writeZip(fh, entries, { level, dos: time.dos, comment: (digest) => zipComment(level, time.seconds, digest), spillPath: tempPathFor(output) }, ahead),
-      // The listing's digest is CPU work on one core (~10 ms for 5,000 files) that would follow the
-      // zip's final sync: it runs while that sync waits for the disk. The stat cache's second line
-      // is made from the hashes only as it is saved, part by part.
+      // The listing's digest and the stat cache's text are CPU work on one core (~10 and ~15 ms for
+      // 5,000 files) that would follow the zip's final sync: they run while that sync waits for the
+      // disk. The cache can be saved before the rename: it names the zip by the size, mtime and inode
+      // the rename keeps, so if the zip never gets there the cache does not vouch for any other.
       (w) => {
         // The walk's and the writer's garbage goes before the listing adds its own.
         prepare?.collectAll();
         cache.replaceFiles(entries, w.hashes, startedMs);
         cache.setListing(entries, listingOf(), w.digest, startedMs);
+        cache.setZip({ size: w.bytes, mtimeMs: w.mtimeMs, ino: w.ino, md5: w.md5, sha256: w.sha256 });
+        return cache.save();
       },
     );
+    // Saved again only if the zip in place is not what the cache says (a file system whose rename
+    // changes either).
     const st = statSync(output);
     const sums = { md5: written.md5, sha256: written.sha256 };
     cache.setZip({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...sums });

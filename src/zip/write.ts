@@ -43,6 +43,9 @@ export interface ZipWriteResult {
   /** of the zip file: MD5 hex and base64 SHA-256 */
   md5: string;
   sha256: string;
+  /** the written file's mtime and inode, which the rename that puts it in place keeps */
+  mtimeMs: number;
+  ino: number;
 }
 
 const STREAM_CHUNK = 1 << 20;
@@ -91,7 +94,8 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
     const contentDigest = digest.digest();
     await out.append(endRecords(entries.length, cdOffset, central.size, Buffer.from(params.comment(contentDigest), "utf8")));
     const sums = await out.finish();
-    return { digest: contentDigest, hashes, ...sums };
+    const { mtimeMs, ino } = await fh.stat();
+    return { digest: contentDigest, hashes, ...sums, mtimeMs, ino };
   } finally {
     await ahead.close();
     await central.close();
