@@ -147,11 +147,16 @@ export class Output {
   }
 
   private async writeFully(data: Buffer, position: number): Promise<void> {
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await this.fh.write(data, done, data.length - done, position + done);
-      done += bytesWritten;
-    }
+    await writeAll(this.fh, data, position);
     this.end = Math.max(this.end, position + data.length);
+  }
+}
+
+/** Writes all of `data` at `position`: a write may take less than it was given. */
+export async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
   }
 }

@@ -23,7 +23,7 @@ import {
   type DosDateTime,
   type EntryRecord,
 } from "./format.js";
-import { Output } from "./output.js";
+import { Output, writeAll } from "./output.js";
 import { collectYoung, Preparer, WHOLE_FILE_MAX } from "./prepare.js";
 
 export interface ZipWriteParams {
@@ -187,10 +187,6 @@ async function openSpill(path: string): Promise<{ fh: FileHandle; bytes: number 
   }
   await unlink(path).catch(() => {});
   return { fh, bytes: 0 };
-}
-
-async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < data.length; ) done += (await fh.write(data, done, data.length - done, position + done)).bytesWritten;
 }
 
 /**
