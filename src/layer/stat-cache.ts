@@ -56,14 +56,27 @@ export function listingDigest(entries: readonly LayerEntry[]): string {
 /** Entries per part of the second line as it is written: one string of all of it was 4 MB for 37,000 files. */
 const PART_ENTRIES = 2048;
 
-/** JSON.stringify(files), the same text, in parts. */
-function* jsonInParts(files: FileHashes): Generator<string> {
-  const keys = Object.keys(files);
-  if (keys.length === 0) yield "{}";
-  for (let i = 0; i < keys.length; i += PART_ENTRIES) {
-    const members = keys.slice(i, i + PART_ENTRIES).map((k) => `${JSON.stringify(k)}:${JSON.stringify(files[k])}`);
-    yield `${i === 0 ? "{" : ","}${members.join(",")}${i + PART_ENTRIES >= keys.length ? "}" : ""}`;
+/**
+ * A JSON object of the given members ("key":value texts), in parts of PART_ENTRIES members: the
+ * second line as save() writes it, each part made only as it is written.
+ */
+function* inParts(members: Iterable<string>): Generator<string> {
+  let part: string[] = [];
+  let first = true;
+  for (const member of members) {
+    part.push(member);
+    if (part.length === PART_ENTRIES) {
+      yield `${first ? "{" : ","}${part.join(",")}`;
+      first = false;
+      part = [];
+    }
   }
+  yield part.length === 0 && !first ? "}" : `${first ? "{" : ","}${part.join(",")}}`;
+}
+
+/** The members of JSON.stringify(files), in its order. */
+function* parsedMembers(files: FileHashes): Generator<string> {
+  for (const k of Object.keys(files)) yield `${JSON.stringify(k)}:${JSON.stringify(files[k])}`;
 }
 
 /** What a write just hashed: every file of the layer, with its SHA-256 at 32 x its index. */
@@ -74,24 +87,16 @@ interface Written {
 }
 
 /**
- * The second line straight from a write's entries and hashes, in parts: the same members as
- * remember() for each file would give (the files too fresh to trust left out), without building
- * that object first. It and its text were ~15 MB at the end of a 37,000-file zip, its peak RSS.
+ * The members straight from a write's entries and hashes: the same as remember() for each file
+ * would give (the files too fresh to trust left out), without building that object first. It and
+ * its text were ~15 MB at the end of a 37,000-file zip, its peak RSS.
  */
-function* writtenInParts({ entries, hashes, readAtMs }: Written): Generator<string> {
-  let members: string[] = [];
-  let first = true;
+function* writtenMembers({ entries, hashes, readAtMs }: Written): Generator<string> {
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     if (e.type !== "file" || !trusted(e, readAtMs)) continue;
-    members.push(`${JSON.stringify(e.path)}:[${e.size},${e.mtimeMs},"${hashes.toString("hex", i * 32, i * 32 + 32)}"]`);
-    if (members.length === PART_ENTRIES) {
-      yield `${first ? "{" : ","}${members.join(",")}`;
-      first = false;
-      members = [];
-    }
+    yield `${JSON.stringify(e.path)}:[${e.size},${e.mtimeMs},"${hashes.toString("hex", i * 32, i * 32 + 32)}"]`;
   }
-  yield members.length === 0 && !first ? "}" : `${first ? "{" : ","}${members.join(",")}}`;
 }
 
 function trusted(e: LayerEntry, readAtMs: number): boolean {
@@ -216,8 +221,8 @@ export class StatCache {
 
   /** The second line, in parts: as loaded when nothing looked at it. */
   private filesInParts(): Iterable<string> {
-    if (this.written) return writtenInParts(this.written);
-    if (this.parsedFiles) return jsonInParts(this.parsedFiles);
+    if (this.written) return inParts(writtenMembers(this.written));
+    if (this.parsedFiles) return inParts(parsedMembers(this.parsedFiles));
     return [this.filesText];
   }
 

@@ -45,6 +45,14 @@ describe("incremental zip", () => {
     }
     expect(statCacheLines(out).files).toEqual(expected);
     expect((await zipLayer({ dir, output: out })).status).toBe("unchanged");
+    // Once old enough, the fresh file is hashed into the loaded cache, which is saved from that
+    // object (4,097 members now): JSON.stringify's own text of it.
+    utimesSync(join(dir, "p0/fresh.py"), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    expect((await zipLayer({ dir, output: out })).status).toBe("unchanged");
+    const saved = statCacheLines(out);
+    const st = statSync(join(dir, "p0/fresh.py"));
+    expect(saved.files).toEqual({ ...expected, "p0/fresh.py": [st.size, st.mtimeMs, createHash("sha256").update("new\n").digest("hex")] });
+    expect(saved.text.split("\n")[1]).toBe(JSON.stringify(saved.files));
   });
 
   it("second run: nothing to do, exit 0, the zip's bytes and mtime untouched", async () => {
