@@ -24,8 +24,8 @@ export interface LayerEntry {
  * An entry as the walk lists it: a layer of 40,000 files keeps 40,000 of them until its zip is
  * written, so each holds one flat string. The absolute path is made when it is read (the root
  * and the path; links are followed by the OS), and `path` is joined flat: a template literal's
- * chain of V8 cons strings, flattened later as fs calls did, kept ~340 bytes per entry where this
- * keeps ~130 (13 -> 5 MB of heap for 40,000 entries).
+ * chain of V8 cons strings, flattened later as fs calls did, kept ~210 bytes per entry where this
+ * keeps ~150 (live heap after the walk of 40,000 entries: 11.6 -> 9.1 MB).
  */
 class WalkedEntry implements LayerEntry {
   constructor(

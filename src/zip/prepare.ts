@@ -537,16 +537,18 @@ function collector(vmm: typeof vm): (type: "minor" | "major") => void {
  * since the main thread is waiting for the disk then).
  */
 export function collectAll(): void {
-  if (!tuned) return;
-  mainGc ??= collector(vm);
-  mainGc("major");
+  collectHere("major");
 }
 
 /** The main thread's young collection, also for the writer's streamed files; nothing until the flags are set. */
 export function collectYoung(): void {
+  collectHere("minor");
+}
+
+function collectHere(type: "minor" | "major"): void {
   if (!tuned) return;
   mainGc ??= collector(vm);
-  mainGc("minor");
+  mainGc(type);
 }
 
 /**
