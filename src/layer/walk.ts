@@ -62,18 +62,24 @@ export function zipName(e: Pick<LayerEntry, "path" | "type">): string {
 }
 
 /**
- * Byte order of the UTF-8 names. JS string order (UTF-16 code units) is the same order unless a
- * name holds a surrogate pair or a character from U+E000 up, so only then are bytes compared.
+ * Byte order of the UTF-8 names, in place. JS string order (UTF-16 code units) is the same order
+ * unless a name holds a surrogate pair or a character from U+E000 up, so only then are bytes
+ * compared. In place and without a key object per entry: for 120,000 entries those keys and their
+ * arrays were ~6 MB that outlived young collections and stayed in the old space to the end.
  */
 export function sortEntries<T extends Pick<LayerEntry, "path" | "type">>(entries: T[]): T[] {
-  const keyed = entries.map((e) => ({ e, name: zipName(e) }));
-  if (keyed.some((x) => /[\uD800-\uFFFF]/.test(x.name))) {
-    const bytes = keyed.map((x) => ({ e: x.e, k: Buffer.from(x.name, "utf8") }));
-    bytes.sort((a, b) => Buffer.compare(a.k, b.k));
-    return bytes.map((x) => x.e);
+  if (entries.some((e) => /[\uD800-\uFFFF]/.test(e.path))) {
+    const keyed = entries.map((e) => ({ e, k: Buffer.from(zipName(e), "utf8") }));
+    keyed.sort((a, b) => Buffer.compare(a.k, b.k));
+    for (let i = 0; i < keyed.length; i++) entries[i] = keyed[i]!.e;
+    return entries;
   }
-  keyed.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return keyed.map((x) => x.e);
+  // zipName() makes a string only for folders, which are few.
+  return entries.sort((a, b) => {
+    const x = zipName(a);
+    const y = zipName(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 /**
