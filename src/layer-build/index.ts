@@ -288,7 +288,7 @@ async function copyIncludes(includes: Include[], fresh: string, written: string[
 /** Lambda's unzipped limit on a layer folder: throws past it, adds a warning near it. */
 async function checkSize(dir: string, o: BuildOptions, warnings: string[]): Promise<PackageSize[]> {
   const entries = await walkLayer(dir, { includePycache: o.compileBytecode });
-  const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);
+  const unzippedBytes = entries.totalSize();
   const largest = largestPackages(entries);
   const unzipped = checkUnzipped(unzippedBytes, o.maxUnzippedMb, largest);
   if (unzipped.error) throw new UserError(unzipped.error);

@@ -29,7 +29,7 @@ export function formatMB(bytes: number): string {
 }
 
 /** Sizes of the top-level packages (python/<name>, nodejs/node_modules/<name or @scope/name>), largest first. */
-export function largestPackages(entries: readonly Pick<LayerEntry, "path" | "type" | "size">[], count = 5): PackageSize[] {
+export function largestPackages(entries: Iterable<Pick<LayerEntry, "path" | "type" | "size">>, count = 5): PackageSize[] {
   const sizes = new Map<string, number>();
   for (const e of entries) {
     if (e.type !== "file") continue;

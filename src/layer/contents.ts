@@ -31,7 +31,7 @@ export async function readContents(path: string, opts: WalkOptions & { keepText?
   }
   const walked = await walkLayer(path, opts);
   const texts = new Map<string, string>();
-  const entries = walked.map((e): DigestEntry => {
+  const entries = Array.from(walked, (e): DigestEntry => {
     if (e.type === "directory") return { path: e.path, type: e.type, mode: e.mode, size: 0, hash: "" };
     if (keepText(e.path)) {
       try {

@@ -4,7 +4,7 @@
 // the per-file hashes, parsed only when the head cannot vouch for the whole folder at once.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { LayerEntry } from "./walk.js";
+import type { LayerEntry, Listing } from "./walk.js";
 
 const VERSION = 2;
 /**
@@ -39,7 +39,7 @@ type FileHashes = Record<string, [size: number, mtimeMs: number, hash: string]>;
  * it was hashed, mean equal content: the same promise the per-file hashes make, for the whole
  * folder in one comparison instead of a lookup per file.
  */
-export function listingDigest(entries: readonly LayerEntry[]): string {
+export function listingDigest(entries: Iterable<LayerEntry>): string {
   const h = createHash("sha256").update("sam-layer-listing/1\0");
   let batch = "";
   for (const e of entries) {
@@ -89,7 +89,7 @@ function* parsedMembers(files: FileHashes): Generator<string> {
 
 /** What a write just hashed: every file of the layer, with its SHA-256 at 32 x its index. */
 interface Written {
-  entries: readonly LayerEntry[];
+  entries: Listing;
   hashes: Buffer;
   readAtMs: number;
 }
@@ -101,7 +101,7 @@ interface Written {
  */
 function* writtenMembers({ entries, hashes, readAtMs }: Written): Generator<string> {
   for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
+    const e = entries.get(i);
     if (e.type !== "file" || !trusted(e, readAtMs)) continue;
     yield `${JSON.stringify(e.path)}:[${e.size},${e.mtimeMs},"${hashes.toString("hex", i * 32, i * 32 + 32)}"]`;
   }
@@ -163,8 +163,10 @@ export class StatCache {
    * Records the listing and digest of the folder just zipped or checked, but only when every file
    * in it is old enough for its hash to be trusted later; otherwise forgets any listing.
    */
-  setListing(entries: readonly LayerEntry[], listing: string, digest: string, readAtMs: number): void {
-    const next = entries.every((e) => e.type !== "file" || trusted(e, readAtMs)) ? { listing, digest } : { listing: undefined, digest: undefined };
+  setListing(entries: Iterable<LayerEntry>, listing: string, digest: string, readAtMs: number): void {
+    let allTrusted = true;
+    for (const e of entries) if (e.type === "file" && !trusted(e, readAtMs)) allTrusted = false;
+    const next = allTrusted ? { listing, digest } : { listing: undefined, digest: undefined };
     if (this.head.listing === next.listing && this.head.digest === next.digest) return;
     this.head = { ...this.head, ...next };
     this.dirty = true;
@@ -192,8 +194,8 @@ export class StatCache {
   }
 
   /** Drops paths that are no longer in the layer. */
-  keepOnly(entries: readonly LayerEntry[]): void {
-    const present = new Set(entries.map((e) => e.path));
+  keepOnly(entries: Iterable<LayerEntry>): void {
+    const present = new Set(Array.from(entries, (e) => e.path));
     for (const p of Object.keys(this.files)) {
       if (!present.has(p)) {
         delete this.files[p];
@@ -220,7 +222,7 @@ export class StatCache {
    * to trust left out), whatever the cache held before, which is therefore never parsed. For a
    * save() to follow: lookup() no longer finds anything.
    */
-  replaceFiles(entries: readonly LayerEntry[], hashes: Buffer, readAtMs: number): void {
+  replaceFiles(entries: Listing, hashes: Buffer, readAtMs: number): void {
     this.written = { entries, hashes, readAtMs };
     this.parsedFiles = undefined;
     this.filesText = "";

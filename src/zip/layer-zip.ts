@@ -7,7 +7,7 @@ import { contentDigest, type DigestEntry } from "../layer/digest.js";
 import { hashFileSync } from "../layer/file-hash.js";
 import { fsFailure } from "../layer/fs-error.js";
 import { listingDigest, StatCache } from "../layer/stat-cache.js";
-import { walkLayer, type LayerEntry } from "../layer/walk.js";
+import { walkLayer, type Listing } from "../layer/walk.js";
 import { fileSums } from "./file-sums.js";
 import { DEFAULT_LEVEL, zipTimestamp } from "./format.js";
 import { readZipComment } from "./comment.js";
@@ -75,7 +75,7 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
   // the booted worker had nothing to do.
   const ahead = prepare && new prepare.Preparer(entries, level);
   try {
-    const unzippedBytes = entries.reduce((n, e) => n + e.size, 0);
+    const unzippedBytes = entries.totalSize();
     const cache = StatCache.load(statCachePath(output));
     const existing = readZipComment(output);
 
@@ -152,8 +152,8 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
 }
 
 /** The content digest, reading only the files the stat cache cannot vouch for. */
-function digestWithCache(entries: readonly LayerEntry[], cache: StatCache, startedMs: number): string {
-  const list: DigestEntry[] = entries.map((e) => {
+function digestWithCache(entries: Listing, cache: StatCache, startedMs: number): string {
+  const list: DigestEntry[] = Array.from(entries, (e) => {
     if (e.type === "directory") return { path: e.path, type: e.type, mode: e.mode, size: 0, hash: "" };
     let hash = cache.lookup(e);
     if (hash === undefined) {

@@ -14,7 +14,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { UserError } from "../errors.js";
 import { fsFailure } from "../layer/fs-error.js";
-import type { LayerEntry } from "../layer/walk.js";
+import type { LayerEntry, Listing } from "../layer/walk.js";
 import { usableCpus } from "../usable-cpus.js";
 import { copyInto, Ring } from "./ring.js";
 
@@ -655,14 +655,15 @@ export class Preparer {
   private failure?: Error;
 
   constructor(
-    private readonly entries: readonly LayerEntry[],
+    private readonly entries: Listing,
     private readonly level: number,
   ) {
     this.batchOf = new Int32Array(entries.length).fill(-1);
     let total = 0;
     let cur: Batch | undefined;
-    entries.forEach((e, i) => {
-      if (e.type !== "file" || e.size > WHOLE_FILE_MAX) return;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries.get(i);
+      if (e.type !== "file" || e.size > WHOLE_FILE_MAX) continue;
       total += e.size;
       if (!cur || cur.indices.length >= BATCH_FILES || cur.bytes + e.size > BATCH_BYTES) {
         cur = { indices: [], bytes: 0 };
@@ -671,7 +672,7 @@ export class Preparer {
       cur.indices.push(i);
       cur.bytes += e.size;
       this.batchOf[i] = this.batches.length - 1;
-    });
+    }
     const n = total < PARALLEL_MIN_BYTES ? 0 : workerCount();
     let workers = started.splice(0);
     tuneForZip();
@@ -731,8 +732,8 @@ export class Preparer {
 
   private request(b: Batch): BatchRequest {
     return {
-      paths: b.indices.map((i) => this.entries[i]!.absPath),
-      sizes: b.indices.map((i) => this.entries[i]!.size),
+      paths: b.indices.map((i) => this.entries.get(i).absPath),
+      sizes: b.indices.map((i) => this.entries.get(i).size),
       level: this.level,
       ring: this.ring.buffer,
       at: b.at!,
@@ -772,7 +773,7 @@ export class Preparer {
     const k = b.indices.indexOf(i);
     if (r.failed && r.failed.index <= k) {
       const { code, message } = r.failed;
-      throw this.translate(Object.assign(new Error(message), { code }), this.entries[b.indices[r.failed.index]!]!);
+      throw this.translate(Object.assign(new Error(message), { code }), this.entries.get(b.indices[r.failed.index]!));
     }
     const data = Buffer.from(this.ring.buffer, r.offsets[k]!, r.lengths[k]!);
     // Freed when the next file is taken, once the writer is done with this one.

@@ -10,7 +10,7 @@ import { open, unlink, type FileHandle } from "node:fs/promises";
 import { UserError } from "../errors.js";
 import { DigestBuilder } from "../layer/digest.js";
 import { fsFailure } from "../layer/fs-error.js";
-import { zipName, type LayerEntry } from "../layer/walk.js";
+import { zipName, type LayerEntry, type Listing } from "../layer/walk.js";
 import {
   centralHeaderSize,
   endRecords,
@@ -53,7 +53,7 @@ const STREAM_CHUNK = 1 << 20;
 let streamBuffer: Buffer | undefined;
 
 /** `ahead`: a Preparer the caller already started on these entries (it is closed here either way). */
-export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], params: ZipWriteParams, ahead?: Preparer): Promise<ZipWriteResult> {
+export async function writeZip(fh: FileHandle, entries: Listing, params: ZipWriteParams, ahead?: Preparer): Promise<ZipWriteResult> {
   const out = new Output(fh);
   const central = new CentralDirectory(params.spillPath);
   const appendLocalHeader = localHeaderAppender(out, params.dos);
@@ -62,7 +62,7 @@ export async function writeZip(fh: FileHandle, entries: readonly LayerEntry[], p
   ahead ??= new Preparer(entries, params.level);
   try {
     for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
+      const e = entries.get(i);
       const name = Buffer.from(zipName(e), "utf8");
       const offset = out.position;
       let rec: EntryRecord;

@@ -10,7 +10,7 @@ describe("walkLayer", () => {
     const root = join(tempDir(), "layer");
     // U+FF21 (fullwidth A) sorts after U+1F600 in UTF-16 code units but before it in UTF-8 bytes.
     writeTree(root, { "a-b": "x", "a/b": "x", B: "x", "\u{1F600}": "x", "\uFF21": "x", "a/a/": null });
-    const paths = (await walkLayer(root)).map((e) => e.path + (e.type === "directory" ? "/" : ""));
+    const paths = [...(await walkLayer(root))].map((e) => e.path + (e.type === "directory" ? "/" : ""));
     expect(paths).toEqual(["B", "a-b", "a/", "a/a/", "a/b", "\uFF21", "\u{1F600}"]);
   });
 
@@ -22,7 +22,7 @@ describe("walkLayer", () => {
       otherx: { content: "x", mode: 0o641 },
       "dir/": null,
     });
-    const modes = Object.fromEntries((await walkLayer(root)).map((e) => [e.path, e.mode.toString(8)]));
+    const modes = Object.fromEntries([...(await walkLayer(root))].map((e) => [e.path, e.mode.toString(8)]));
     expect(modes).toEqual({ plain: "644", groupx: "755", otherx: "755", dir: "755" });
   });
 
@@ -35,8 +35,8 @@ describe("walkLayer", () => {
       ".DS_Store": "x",
       "pkg/.DS_Store": "x",
     });
-    expect((await walkLayer(root)).map((e) => e.path)).toEqual(["pkg", "pkg/mod.py"]);
-    expect((await walkLayer(root, { includePycache: true })).map((e) => e.path)).toEqual([
+    expect([...(await walkLayer(root))].map((e) => e.path)).toEqual(["pkg", "pkg/mod.py"]);
+    expect([...(await walkLayer(root, { includePycache: true }))].map((e) => e.path)).toEqual([
       "pkg",
       "pkg/__pycache__",
       "pkg/__pycache__/mod.cpython-312.pyc",
@@ -54,7 +54,7 @@ describe("walkLayer", () => {
       "python/pkg/keep.py": "x",
       "python/tests": "a file named like the folder pattern",
     });
-    const got = (await walkLayer(root, { exclude: ["python/bin", "*.so", "tests/"] })).map((e) => e.path);
+    const got = [...(await walkLayer(root, { exclude: ["python/bin", "*.so", "tests/"] }))].map((e) => e.path);
     expect(got).toEqual(["python", "python/pkg", "python/pkg/keep.py", "python/tests"]);
   });
 
@@ -64,7 +64,7 @@ describe("walkLayer", () => {
     mkdirSync(join(root, "node_modules/.bin"), { recursive: true });
     symlinkSync("../../real/file.sh", join(root, "node_modules/.bin/tool"));
     symlinkSync("real/sub", join(root, "linked"));
-    const entries = await walkLayer(root);
+    const entries = [...(await walkLayer(root))];
     const tool = entries.find((e) => e.path === "node_modules/.bin/tool")!;
     expect(tool).toMatchObject({ type: "file", mode: 0o755, size: 10 });
     expect(entries.find((e) => e.path === "linked")).toMatchObject({ type: "directory" });
