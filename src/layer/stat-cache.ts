@@ -229,6 +229,17 @@ export class StatCache {
     this.dirty = true;
   }
 
+  /**
+   * Forgets the per-file hashes, parsed or not, before a write that will replace them
+   * (replaceFiles): true when they had been parsed, and so are garbage now.
+   */
+  dropFiles(): boolean {
+    const parsed = this.parsedFiles !== undefined;
+    this.parsedFiles = undefined;
+    this.filesText = "";
+    return parsed;
+  }
+
   /** The second line, in parts: as loaded when nothing looked at it. */
   private filesInParts(): Iterable<string> {
     if (this.written) return inParts(writtenMembers(this.written));

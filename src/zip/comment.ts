@@ -7,14 +7,21 @@ const EOCD_SIGNATURE = 0x06054b50;
 const EOCD_SIZE = 22;
 const MAX_COMMENT = 0xffff;
 
+/** What the end record of a zip says. */
+export interface ZipEnd {
+  comment: string;
+  /** the entry count, 65,535 at most (a zip64 one says 0xffff here) */
+  entries: number;
+}
+
 /**
- * The archive comment of the zip at `path`: `undefined` when no file is there, `null` when the
- * file is not a readable zip (foreign or corrupt output gets rebuilt, it is no error). Reads only
- * the end of the file. As in yauzl: the last end record whose comment length reaches exactly to
+ * The archive comment and entry count of the zip at `path`: `undefined` when no file is there,
+ * `null` when the file is not a readable zip (foreign or corrupt output gets rebuilt, it is no
+ * error). Reads only the end of the file. As in yauzl: the last end record whose comment length reaches exactly to
  * the end of the file, on disk 0; the comment is read as single bytes (ours is ASCII, so any other
  * comment simply does not match).
  */
-export function readZipComment(path: string): string | null | undefined {
+export function readZipEnd(path: string): ZipEnd | null | undefined {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -36,7 +43,7 @@ export function readZipComment(path: string): string | null | undefined {
       if (buf.readUInt16LE(i + 4) !== 0) return null; // multi-disk
       const commentLength = buf.readUInt16LE(i + 20);
       if (commentLength !== want - i - EOCD_SIZE) return null;
-      return buf.toString("latin1", i + EOCD_SIZE, want);
+      return { comment: buf.toString("latin1", i + EOCD_SIZE, want), entries: buf.readUInt16LE(i + 10) };
     }
     return null;
   } catch {

@@ -17,6 +17,7 @@ import { fsFailure } from "../layer/fs-error.js";
 import type { LayerEntry, Listing } from "../layer/walk.js";
 import { usableCpus } from "../usable-cpus.js";
 import { copyInto, Ring } from "./ring.js";
+import { SEMI_SPACE_FLAG } from "./young-generation.js";
 
 export interface Prepared {
   method: number;
@@ -484,10 +485,7 @@ function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:w
  *   Maglev, which `--no-opt` leaves on. Not `--max-opt=1`: V8 turns it into the other flags only
  *   at start-up, so set at run time it turns off nothing on Node 24 (`node --trace-opt` shows both
  *   compilers still at work; on Node 20 it works).
- * - `--semi-space-growth-factor=1`: every file leaves short-lived garbage (zlib, hash and stat
- *   objects), and V8 answers that rate by growing its young generation to ~50 MB. Keeping it at
- *   its start size cost no measurable time and cut peak RSS from ~145 to ~95 MB on a 20,000-file
- *   layer.
+ * - `--semi-space-growth-factor=1` (SEMI_SPACE_FLAG): the young generation stays small.
  * - `--expose-gc`: young collections on demand (collector), in the workers too.
  */
 function tuneForZip(): void {
@@ -496,13 +494,6 @@ function tuneForZip(): void {
   for (const flag of ["--no-opt", "--no-maglev", SEMI_SPACE_FLAG, "--expose-gc"]) v8.setFlagsFromString(flag);
   tuned = true;
 }
-
-/**
- * V8 before 12 (Node 20) raises the growth factor back to 2 for the whole process whenever it
- * sets up an isolate's heap, so each worker sets it again once it runs: without that, this
- * thread's young generation grew to 32 MB on a 37,000-file layer on Node 20.
- */
-const SEMI_SPACE_FLAG = "--semi-space-growth-factor=1";
 
 /** Whether this process's flags are set for zipping (tuneForZip). */
 let tuned = false;

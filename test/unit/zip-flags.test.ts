@@ -62,4 +62,35 @@ describe("a write's V8 flags", () => {
     // 1 MiB semi-spaces (2 MB in all) as started; 16 MiB ones (32 MB) when the flag is undone.
     expect(Number(r.stdout.trim())).toBeLessThanOrEqual(4);
   });
+
+  it("hold the young generation small through the check of a zip there of 10,000 entries or more (MANY_ENTRIES)", async () => {
+    const work = tempDir();
+    const dir = join(work, "layer");
+    for (let i = 0; i < 10_000; i++) {
+      const pkg = join(dir, `pkg${i % 50}`);
+      if (i < 50) mkdirSync(pkg, { recursive: true });
+      writeFileSync(join(pkg, `module_${i}.py`), `V = ${i}\n`);
+    }
+    const out = join(work, "layer.zip");
+    expect(spawnSync(process.execPath, [CLI, "zip", dir, "-o", out], { encoding: "utf8" }).status).toBe(0);
+    // The check in a process of its own, which has set no flag before: one file changed, so the
+    // walk, the digest and the write all run.
+    writeFileSync(join(dir, "pkg0", "module_0.py"), "V = -1\n");
+    const script = join(work, "check.mjs");
+    writeFileSync(
+      script,
+      [
+        `import v8 from "node:v8";`,
+        `import { zipLayer } from ${JSON.stringify(resolve("src/zip/layer-zip.ts"))};`,
+        `const r = await zipLayer({ dir: ${JSON.stringify(dir)}, output: ${JSON.stringify(out)} });`,
+        `const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size;`,
+        "console.log(r.status, Math.round(young / 2 ** 20));",
+      ].join("\n"),
+    );
+    const r = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: resolve("."), encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const [status, young] = r.stdout.trim().split(" ");
+    expect(status).toBe("updated");
+    expect(Number(young)).toBeLessThanOrEqual(4);
+  });
 });
