@@ -76,8 +76,8 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
   prepare?.startWorkersEarly();
   // With a zip there, the walk comes first and the writer's flags only with a write. The walk of a
   // big layer grows V8's young generation unless it is held small before (see SEMI_SPACE_FLAG):
-  // 40,000 files, peak RSS of the "nothing to do" check Node 24 95 -> 79 MB, of an update
-  // 130 -> 103 MB. Any flag costs ~6 ms of start-up (Node's code cache is keyed to the flags),
+  // 40,000 files, peak RSS of the "nothing to do" check Node 24 95 -> 86 MB, of an update
+  // 130 -> 109 MB. Any flag costs ~6 ms of start-up (Node's code cache is keyed to the flags),
   // which a small layer's check would notice, so only when the zip there has many entries.
   const end = readZipEnd(output);
   if (end && end.entries >= MANY_ENTRIES) v8.setFlagsFromString(SEMI_SPACE_FLAG);
