@@ -94,7 +94,7 @@ export class Output {
   /** The held bytes are final: hash what was already written past the hold point. */
   async release(): Promise<void> {
     this.heldAt = null;
-    this.readBack ??= Buffer.allocUnsafe(STAGE);
+    this.readBack ??= Buffer.allocUnsafe(256 << 10);
     const buf = this.readBack;
     while (this.hashedTo < this.flushedTo) {
       const want = Math.min(buf.length, this.flushedTo - this.hashedTo);

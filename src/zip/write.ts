@@ -48,7 +48,7 @@ export interface ZipWriteResult {
   ino: number;
 }
 
-const STREAM_CHUNK = 1 << 20;
+const STREAM_CHUNK = 256 << 10;
 /** One read buffer for every streamed file: each chunk is consumed (hashed, deflated or copied) before the next read. */
 let streamBuffer: Buffer | undefined;
 
@@ -249,7 +249,7 @@ async function forEachChunk(e: LayerEntry, fn: (chunk: Buffer) => Promise<void> 
       await fn(chunk);
       // zlib's output chunks are garbage outside V8's heap, which V8 lets pile up for tens of MB
       // over a big file (a 24 MB .so took peak RSS from ~95 to ~145 MB): collect every few MiB.
-      if (total % (4 * STREAM_CHUNK) === 0) collectYoung();
+      if (total % (4 << 20) === 0) collectYoung();
     }
   } finally {
     closeSync(fd);
