@@ -36,7 +36,7 @@ export interface ZipResult {
   digest: string;
 }
 
-/** Entries of the zip there from which its check holds V8's young generation small. */
+/** From this many entries on, V8's memory is managed by hand (see zipLayer). */
 const MANY_ENTRIES = 10_000;
 
 /** Bumped only with a change to the bytes we write: it forces one rewrite of every zip. */
@@ -86,6 +86,11 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
   // ...and start on the files as soon as they are listed: the set-up below took ~15 ms in which
   // the booted worker had nothing to do.
   let ahead = prepare && new prepare.Preparer(entries, level);
+  // The walk's garbage (its growable columns, and what lived long enough to reach the old space)
+  // goes before the writer's buffers come on top, rather than whenever V8 gets to it: peak RSS on
+  // Node 24, 120,000 small files 105-116 -> 104 MB, a real 38,000-file folder 99-103 -> 98-99 MB
+  // (Node 20 does not move). It costs the main thread ~15 ms there, so only for big layers.
+  if (prepare && entries.length >= MANY_ENTRIES) prepare.collectAll();
   try {
     const unzippedBytes = entries.totalSize();
     const cache = StatCache.load(statCachePath(output));
