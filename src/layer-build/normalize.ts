@@ -11,9 +11,11 @@
 //     path, each with its sha256 (urlsafe base64, no padding) and size recomputed, and itself as
 //     `<name>.dist-info/RECORD,,` (the wheel spec's form).
 import { createHash } from "node:crypto";
-import { lstat, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { lstatSync } from "node:fs";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { posix } from "node:path";
 import { join } from "node:path";
+import { readChunksSync } from "../layer/file-hash.js";
 import { fsFailure } from "../layer/fs-error.js";
 
 const INSTALLER_FILES = ["INSTALLER", "REQUESTED", "direct_url.json", "uv_build.json", "uv_cache.json"];
@@ -63,12 +65,14 @@ async function rewriteRecord(pythonDir: string, distInfo: string): Promise<void>
   }
   const rows: string[] = [];
   for (const path of paths) {
+    // Synchronous, in chunks through one buffer: a layer's every file is read here (183 MB in
+    // 8,646 files for the bench lock), and an awaited readFile per file took 1.9 s of it, a
+    // thread-pool round trip and a whole-file buffer each.
     const file = join(pythonDir, ...path.split("/"));
-    const st = await lstat(file).catch(() => undefined);
-    if (!st?.isFile()) continue;
-    const bytes = await readFile(file);
-    const hash = createHash("sha256").update(bytes).digest("base64url");
-    rows.push(`${csvField(path)},sha256=${hash},${bytes.length}`);
+    if (!lstatSync(file, { throwIfNoEntry: false })?.isFile()) continue;
+    const h = createHash("sha256");
+    const size = readChunksSync(file, path, (chunk) => h.update(chunk));
+    rows.push(`${csvField(path)},sha256=${h.digest("base64url")},${size}`);
   }
   rows.push(`${csvField(self)},,`);
   rows.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
