@@ -85,7 +85,7 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
   const entries = await walkLayer(opts.dir, { exclude: opts.exclude, includePycache: opts.includePycache });
   // ...and start on the files as soon as they are listed: the set-up below took ~15 ms in which
   // the booted worker had nothing to do.
-  let ahead = prepare && new prepare.Preparer(entries, level);
+  let ahead = prepare && new prepare.Preparer(entries, level, (await import("./atomic.js")).tempPathFor(output));
   // The walk's garbage (its growable columns, and what lived long enough to reach the old space)
   // goes before the writer's buffers come on top, rather than whenever V8 gets to it: peak RSS on
   // Node 24, 120,000 small files 105-116 -> 104 MB, a real 38,000-file folder 99-103 -> 98-99 MB
@@ -127,7 +127,7 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
     // the digest fed entry by entry instead of from a list of them all).
     if (cache.dropFiles() && level > 0) {
       const p = await import("./prepare.js");
-      ahead ??= new p.Preparer(entries, level);
+      ahead ??= new p.Preparer(entries, level, (await import("./atomic.js")).tempPathFor(output));
       p.collectAll();
     }
 

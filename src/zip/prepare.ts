@@ -47,7 +47,7 @@ const GC_EVERY_BYTES = 4 << 20;
 const CHANGED = "SAM_LAYER_FILE_CHANGED";
 
 interface Modules {
-  fs: Pick<typeof fs, "openSync" | "readSync" | "closeSync">;
+  fs: Pick<typeof fs, "openSync" | "readSync" | "closeSync" | "writeSync">;
   zlib: Pick<typeof zlib, "crc32">;
   crypto: Pick<typeof crypto, "createHash"> & { hash?: (algorithm: string, data: Buffer, outputEncoding: "buffer") => Buffer };
 }
@@ -62,7 +62,19 @@ type Deflate = DeflateWhole & {
    * undefined when zlib streams are not reused (the fallback), and the caller reads the file whole.
    */
   pieces(level: number, dest: Buffer, at: number, size: number): PieceDeflate | undefined;
+  /** The same into `out` and on to `drain`; undefined as for pieces(). */
+  sink(level: number, out: Buffer, drain: (chunk: Buffer) => void): SinkDeflate | undefined;
 };
+
+/**
+ * One big file's deflate, fed in order (the first piece filling zlib's window), its output handed
+ * to `drain` through one buffer whenever that is full, so that it needs no room of the file's size.
+ */
+interface SinkDeflate {
+  feed(piece: Buffer): void;
+  /** the deflated length */
+  finish(): number;
+}
 
 /** One file's deflate, fed in order: the first piece must fill zlib's window (64 KiB). */
 interface PieceDeflate {
@@ -113,6 +125,7 @@ interface ZlibStream {
 export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateRaw" | "constants">, copy: typeof copyInto): Deflate {
   const { deflateRawSync, createDeflateRaw, constants } = z;
   const WINDOW = 2 << 15;
+  const SINK_SLACK = 64;
   interface Held {
     stream: ZlibStream;
     level: number;
@@ -211,6 +224,44 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
       },
     };
   };
+  // The same stream for a file of any size: zlib's output does not depend on how its output buffer
+  // is cut either, so `out` is drained whenever deflate fills it and the call goes on with the
+  // input it had left (what Node's own zlib does for a sync call, with a new buffer each time).
+  const reusedSink = (level: number, out: Buffer, drain: (chunk: Buffer) => void): SinkDeflate => {
+    const { stream } = bigFor(level);
+    const { _handle: handle, _writeState: state } = stream;
+    unfinished = true;
+    // The last SINK_SLACK bytes are never offered: a handle that writes a few bytes off fails the
+    // check on first use instead of writing out of bounds (which Node answers with an abort).
+    const room = out.length - SINK_SLACK;
+    let used = 0;
+    let total = 0;
+    const step = (flush: number, piece: Buffer): void => {
+      let from = 0;
+      for (;;) {
+        handle.writeSync(flush, piece, from, piece.length - from, out, used, room - used);
+        if (stream.destroyed) throw new Error("zlib failed");
+        from = piece.length - (state[1] as number);
+        used = room - (state[0] as number);
+        // Room left means zlib took all the input (and, finishing, wrote the end).
+        if (used < room) return;
+        drain(out.subarray(0, used));
+        total += used;
+        used = 0;
+      }
+    };
+    return {
+      feed: (piece) => step(constants.Z_NO_FLUSH, piece),
+      finish: () => {
+        step(constants.Z_FINISH, Buffer.alloc(0));
+        if (used > 0) drain(out.subarray(0, used));
+        total += used;
+        handle.reset();
+        unfinished = false;
+        return total;
+      },
+    };
+  };
   const check = (level: number): boolean => {
     // A Node that changed the handle's arguments could abort in one of its native checks rather
     // than throw: only the majors this was tested on (the project's CI runs 20; 24 and 26 by hand).
@@ -235,7 +286,13 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
     const p = reusedPieces(level, d, 7, long.length);
     const fed = [long.subarray(0, WINDOW), long.subarray(WINDOW, WINDOW + 1000), long.subarray(WINDOW + 1000)].every((piece) => p.feed(piece));
     const y = p.finish();
-    return whole && fed && x > 0 && x === y && c.subarray(0, x).equals(d.subarray(7, 7 + y));
+    // And through a sink whose buffer is far smaller than the output.
+    const drained: Buffer[] = [];
+    const q = reusedSink(level, Buffer.alloc(100 + SINK_SLACK), (chunk) => drained.push(Buffer.from(chunk)));
+    for (const piece of [long.subarray(0, WINDOW), long.subarray(WINDOW)]) q.feed(piece);
+    const z = q.finish();
+    const sunk = z === x && Buffer.concat(drained).equals(c.subarray(0, x));
+    return whole && fed && sunk && x > 0 && x === y && c.subarray(0, x).equals(d.subarray(7, 7 + y));
   };
   const ensureChecked = (level: number): void => {
     if (reuse !== undefined) return;
@@ -256,25 +313,43 @@ export function deflater(z: Pick<typeof zlib, "deflateRawSync" | "createDeflateR
     }
     return fresh(raw, level, dest, at);
   };
+  // A failure half-way through a file cannot fall back to a fresh stream (the pieces before are
+  // gone): the stream is not reused again, and the caller reads that file again another way.
+  const guard =
+    <A extends unknown[], R>(f: (...a: A) => R) =>
+    (...a: A): R => {
+      try {
+        return f(...a);
+      } catch (err) {
+        reuse = false;
+        throw err;
+      }
+    };
   const pieces = (level: number, dest: Buffer, at: number, size: number): PieceDeflate | undefined => {
     ensureChecked(level);
     if (!reuse) return undefined;
     const p = reusedPieces(level, dest, at, size);
-    // A failure half-way through a file cannot fall back to a fresh stream here (the pieces before
-    // are gone): the stream is not reused again, and the preparer reads that file again whole.
-    const guard =
-      <A extends unknown[], R>(f: (...a: A) => R) =>
-      (...a: A): R => {
-        try {
-          return f(...a);
-        } catch (err) {
-          reuse = false;
-          throw err;
-        }
-      };
     return { feed: guard(p.feed), finish: guard(p.finish) };
   };
-  return Object.assign(deflate, { pieces });
+  const sink = (level: number, out: Buffer, drain: (chunk: Buffer) => void): SinkDeflate | undefined => {
+    ensureChecked(level);
+    if (!reuse) return undefined;
+    const q = reusedSink(level, out, drain);
+    return { feed: guard(q.feed), finish: guard(q.finish) };
+  };
+  return Object.assign(deflate, { pieces, sink });
+}
+
+/** A file over WHOLE_FILE_MAX prepared ahead of the writer (see Preparer): its deflated bytes wait in a file. */
+export interface BigPrepared {
+  /** 8: deflated into fd[0, length); 0: deflate does not shrink it, and the writer stores the file itself */
+  method: number;
+  crc: number;
+  /** SHA-256, 32 bytes */
+  hash: Uint8Array;
+  length: number;
+  /** a file without a name holding the deflated bytes, for the writer to read and close; -1 when stored */
+  fd: number;
 }
 
 interface PreparedInto {
@@ -299,9 +374,11 @@ function preparer(
   deflate: Deflate,
   copy: typeof copyInto,
   pieceBytes: number,
-): (absPath: string, size: number, level: number, dest: Buffer, at: number) => PreparedInto {
+): ((absPath: string, size: number, level: number, dest: Buffer, at: number) => PreparedInto) & {
+  big(absPath: string, size: number, level: number, fd: number): Omit<BigPrepared, "fd"> | undefined;
+} {
   // Taken once: on the main thread each module is a bundle stand-in whose properties are getters.
-  const { openSync, readSync, closeSync } = m.fs;
+  const { openSync, readSync, closeSync, writeSync } = m.fs;
   const { crc32 } = m.zlib;
   const { createHash, hash: hashOnce } = m.crypto;
   // One buffer for every read, at its full size from the start (it costs memory only as far as
@@ -381,7 +458,42 @@ function preparer(
     if (again.crc !== crc || !again.hash.equals(hash)) throw changed();
     return { method: 0, crc, hash, length: size };
   };
-  return (absPath, size, level, dest, at) => {
+  /** sink()'s output buffer for big files: made on the first one */
+  let sinkOut: Buffer | undefined;
+  /**
+   * A file over WHOLE_FILE_MAX, deflated in pieces into `fd`, a file without a name the main
+   * thread made (and closes: a descriptor opened on one thread and closed on another confuses
+   * Node's bookkeeping of them). Undefined when zlib streams are not reused: the writer then
+   * streams the file itself, as it does without workers.
+   */
+  const big = (absPath: string, size: number, level: number, fd: number): Omit<BigPrepared, "fd"> | undefined => {
+    // 256 KiB for the output, and the sink's 64 bytes of slack.
+    sinkOut ??= Buffer.allocUnsafe((pieceBytes >> 2) + 64);
+    let length = 0;
+    const d = deflate.sink(level, sinkOut, (chunk) => {
+      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done, length + done);
+      length += chunk.length;
+    });
+    if (!d) return undefined;
+    let zlibFailed = false;
+    const { crc, hash } = summedPieces(absPath, size, (piece) => {
+      if (zlibFailed) return;
+      try {
+        d.feed(piece);
+      } catch {
+        zlibFailed = true;
+      }
+    });
+    let total = -1;
+    try {
+      if (!zlibFailed) total = d.finish();
+    } catch {
+      // as a failed feed: the writer streams the file itself
+    }
+    if (total < 0) return undefined;
+    return total < size ? { method: 8, crc, hash, length: total } : { method: 0, crc, hash, length: size };
+  };
+  const whole = (absPath: string, size: number, level: number, dest: Buffer, at: number): PreparedInto => {
     const pieced = level > 0 && size > pieceBytes ? inPieces(absPath, size, level, dest, at) : undefined;
     if (pieced) return pieced;
     let raw: Buffer = scratch.subarray(0, 0);
@@ -398,6 +510,7 @@ function preparer(
     copy(dest, at, raw);
     return { method: 0, crc, hash, length: size };
   };
+  return Object.assign(whole, { big });
 }
 
 interface BatchRequest {
@@ -450,13 +563,37 @@ function runBatch(prepare: ReturnType<typeof preparer>, { paths, sizes, level, r
   return reply;
 }
 
-function workerMain(run: (req: BatchRequest) => BatchReply, port: import("node:worker_threads").MessagePort, gc: () => void): void {
+interface BigRequest {
+  big: true;
+  path: string;
+  size: number;
+  level: number;
+  /** where the deflated bytes go (see preparer's big) */
+  fd: number;
+}
+
+/** BigPrepared without its fd; `method` -1 when not prepared (the writer streams the file itself) */
+type BigReply = Partial<Omit<BigPrepared, "fd">> & { method: number; failed?: { code?: string; message: string } };
+
+/** One big file: the worker's side of Preparer.takeBig. */
+function runBig(prepare: ReturnType<typeof preparer>, { path, size, level, fd }: BigRequest): BigReply {
+  try {
+    const r = prepare.big(path, size, level, fd);
+    // The hash copied into 32 bytes of its own: a reply clones the whole ArrayBuffer under a view.
+    return r ? { ...r, hash: new Uint8Array(r.hash) } : { method: -1 };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { method: -1, failed: { code: e.code, message: e.message } };
+  }
+}
+
+function workerMain(run: (req: BatchRequest | BigRequest) => BatchReply | BigReply, port: import("node:worker_threads").MessagePort, gc: () => void): void {
   let sinceGc = 0;
-  port.on("message", (req: BatchRequest) => {
+  port.on("message", (req: BatchRequest | BigRequest) => {
     const reply = run(req);
     port.postMessage(reply);
     // Counted in bytes read: with the fallback deflate each file leaves its output (up to its own size) behind.
-    for (const size of req.sizes) sinceGc += size;
+    for (const size of "big" in req ? [req.size] : req.sizes) sinceGc += size;
     if (sinceGc > 2 << 20) {
       sinceGc = 0;
       gc();
@@ -560,8 +697,9 @@ const WORKER_SOURCE = [
   `const copyInto = ${copyInto.toString()};`,
   `const prepare = (${preparer.toString()})({ fs: require("node:fs"), zlib, crypto: require("node:crypto") }, (${deflater.toString()})(zlib, copyInto), copyInto, ${PIECE_BYTES});`,
   `const runBatch = ${runBatch.toString()};`,
+  `const runBig = ${runBig.toString()};`,
   `const collect = (${collector.toString()})(require("node:vm"));`,
-  `(${workerMain.toString()})((req) => runBatch(prepare, req), parentPort, () => collect("minor"));`,
+  `(${workerMain.toString()})((req) => (req.big ? runBig(prepare, req) : runBatch(prepare, req)), parentPort, () => collect("minor"));`,
 ].join("\n");
 
 interface Batch {
@@ -614,7 +752,20 @@ export function startWorkersEarly(): void {
 
 interface WorkerSlot {
   worker: Worker;
-  queue: Array<(r: BatchReply) => void>;
+  queue: Array<(r: BatchReply & BigReply) => void>;
+  /** big files queued at this worker */
+  bigs: number;
+}
+
+/** A file over WHOLE_FILE_MAX deflated ahead of the writer. */
+interface BigJob {
+  index: number;
+  /** the file without a name its bytes go to, once it is handed out; -1 when none could be made */
+  fd?: number;
+  reply?: Promise<BigReply>;
+  done?: BigReply;
+  /** handed to the writer, which closes fd */
+  taken?: boolean;
 }
 
 /**
@@ -638,6 +789,18 @@ export class Preparer {
   private readonly workers: WorkerSlot[] = [];
   private readonly prepare = preparer({ fs, zlib, crypto }, deflater(zlib, copyInto), copyInto, PIECE_BYTES);
   private readonly ring = new Ring(RING_BYTES);
+  /**
+   * Files over WHOLE_FILE_MAX, in entry order, when workers run. Without this the writer streamed
+   * each through one zlib stream on its own (a 24 MB .so takes ~0.5 s), while the workers could
+   * only run as far ahead as the ring holds (4 MiB of files): on the data/API layer, 54 MB in 4
+   * such files were 1.2 s of its 2.7 s cold zip with one core idle. A worker now deflates them
+   * one at a time into temp files (see preparer's big), beside the main thread's batches, and the
+   * main thread takes the next one itself whenever it would otherwise wait.
+   */
+  private readonly bigJobs: BigJob[] = [];
+  private readonly bigOf = new Map<number, BigJob>();
+  /** the first big file not handed out yet */
+  private nextBig = 0;
   /** a batch whose last file was taken: its data is freed when the next file is */
   private written?: Batch;
   private sinceGc = 0;
@@ -645,16 +808,24 @@ export class Preparer {
   private nextFree = 0;
   private failure?: Error;
 
+  /** `spillPath`: where a worker may make (and at once unlink) the files of big files; none: the writer streams them. */
   constructor(
     private readonly entries: Listing,
     private readonly level: number,
+    private readonly spillPath?: string,
   ) {
     this.batchOf = new Int32Array(entries.length).fill(-1);
     let total = 0;
     let cur: Batch | undefined;
     for (let i = 0; i < entries.length; i++) {
       const e = entries.get(i);
-      if (e.type !== "file" || e.size > WHOLE_FILE_MAX) continue;
+      if (e.type !== "file") continue;
+      if (e.size > WHOLE_FILE_MAX) {
+        if (spillPath === undefined || level === 0) continue;
+        total += e.size;
+        this.bigJobs.push({ index: i });
+        continue;
+      }
       total += e.size;
       if (!cur || cur.indices.length >= BATCH_FILES || cur.bytes + e.size > BATCH_BYTES) {
         cur = { indices: [], bytes: 0 };
@@ -673,14 +844,16 @@ export class Preparer {
     }
     for (const worker of workers) {
       worker.ref();
-      const slot: WorkerSlot = { worker, queue: [] };
-      worker.on("message", (r: BatchReply) => slot.queue.shift()?.(r));
+      const slot: WorkerSlot = { worker, queue: [], bigs: 0 };
+      worker.on("message", (r: BatchReply & BigReply) => slot.queue.shift()?.(r));
       worker.on("error", (err) => {
         this.failure = err;
-        for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: new Uint8Array(0), offsets: [], lengths: [] });
+        for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: new Uint8Array(0), offsets: [], lengths: [], method: -1 });
       });
       this.workers.push(slot);
     }
+    if (this.workers.length === 0) this.bigJobs.length = 0;
+    for (const job of this.bigJobs) this.bigOf.set(job.index, job);
     this.pump();
   }
 
@@ -695,10 +868,16 @@ export class Preparer {
     return b;
   }
 
-  /** Tops up every worker's queue. */
+  /**
+   * Tops up every worker's queue: a big file first, one at a time, and a worker with one queued
+   * gets no batch, which would wait behind it while the writer needs it (the main thread prepares
+   * batches meanwhile).
+   */
   private pump(): void {
     if (this.failure) return;
     for (const slot of this.workers) {
+      if (slot.bigs === 0 && slot.queue.length === 0 && this.nextBig < this.bigJobs.length) this.sendBig(slot, this.bigJobs[this.nextBig++]!);
+      if (slot.bigs > 0) continue;
       while (slot.queue.length < WORKER_QUEUE) {
         const b = this.claim();
         if (!b) return;
@@ -710,6 +889,84 @@ export class Preparer {
         slot.worker.postMessage(this.request(b));
       }
     }
+  }
+
+  private sendBig(slot: WorkerSlot, job: BigJob): void {
+    const req = this.bigRequest(job);
+    if (!req) {
+      job.done = { method: -1 };
+      job.reply = Promise.resolve(job.done);
+      return;
+    }
+    slot.bigs++;
+    job.reply = new Promise<BigReply>((resolve) => slot.queue.push(resolve));
+    job.reply.then((r) => {
+      job.done = r;
+      slot.bigs--;
+      this.pump();
+    });
+    slot.worker.postMessage(req);
+  }
+
+  /**
+   * The job's request, with the file without a name its bytes go to: made at a temp path beside the
+   * zip and unlinked at once, so that nothing is left whatever happens to the process. Undefined
+   * when it cannot be made (its folder is not made yet, say): the writer streams the file itself.
+   */
+  private bigRequest(job: BigJob): BigRequest | undefined {
+    const e = this.entries.get(job.index);
+    const path = `${this.spillPath}-${job.index}.tmp`;
+    try {
+      job.fd = fs.openSync(path, "wx+", 0o600);
+    } catch {
+      job.fd = -1;
+      return undefined;
+    }
+    fs.rmSync(path, { force: true });
+    return { big: true, path: e.absPath, size: e.size, level: this.level, fd: job.fd };
+  }
+
+  /**
+   * Entry `i`, a file over WHOLE_FILE_MAX, as a worker prepared it; undefined, or a promise of
+   * undefined, when the writer is to stream it itself. Taken in entry order, as take(); the
+   * writer closes the descriptor.
+   */
+  takeBig(i: number): Promise<BigPrepared | undefined> | undefined {
+    const job = this.bigOf.get(i);
+    if (!job) return undefined;
+    // The previous file's data is written by now (Prepared.data): its batch's space can be reused.
+    if (this.written) this.release();
+    return this.bigWhenReady(job);
+  }
+
+  private async bigWhenReady(job: BigJob): Promise<BigPrepared | undefined> {
+    // As takeWhenReady: the main thread prepares batches, or the next big files, meanwhile.
+    while (job.done === undefined && !this.failure) {
+      if (!this.prepareOneHere() && !this.prepareBigHere()) {
+        await job.reply;
+        break;
+      }
+      if (job.done === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (this.failure) throw this.failure;
+    const r = job.done ?? (await job.reply!);
+    job.taken = true;
+    const fd = job.fd ?? -1;
+    // Only deflated bytes are read back: otherwise the writer has no use for the file.
+    if (r.method !== 8 && fd >= 0) fs.closeSync(fd);
+    if (r.failed) throw this.translate(Object.assign(new Error(r.failed.message), { code: r.failed.code }), this.entries.get(job.index));
+    return r.method < 0 ? undefined : ({ ...r, fd: r.method === 8 ? fd : -1 } as BigPrepared);
+  }
+
+  /** The main thread prepares the next big file not handed out yet itself; false when there is none. */
+  private prepareBigHere(): boolean {
+    const job = this.bigJobs[this.nextBig];
+    if (!job) return false;
+    this.nextBig++;
+    const req = this.bigRequest(job);
+    job.done = req ? runBig(this.prepare, req) : { method: -1 };
+    job.reply = Promise.resolve(job.done);
+    return true;
   }
 
   /** The main thread prepares the next free batch itself; false when there is none or no room in the ring. */
@@ -749,7 +1006,7 @@ export class Preparer {
     // A batch not handed out yet is the next free one (every batch before it is written), so the
     // first prepareOneHere() prepares it; else the main thread prepares later batches meanwhile.
     while (b.done === undefined && !this.failure) {
-      if (!this.prepareOneHere()) {
+      if (!this.prepareOneHere() && !this.prepareBigHere()) {
         await b.reply;
         break;
       }
@@ -795,6 +1052,14 @@ export class Preparer {
   /** Stops the workers; no read outlives the writer's file. */
   async close(): Promise<void> {
     this.nextFree = this.batches.length;
+    this.nextBig = this.bigJobs.length;
     await Promise.all(this.workers.map((s) => s.worker.terminate()));
+    // Big files handed out and never taken (the write failed first); their workers are gone. Once:
+    // a Preparer may be closed twice (by writeZip, and by the caller that made it).
+    for (const job of this.bigJobs) {
+      if (job.taken || job.fd === undefined || job.fd < 0) continue;
+      fs.closeSync(job.fd);
+      job.fd = -1;
+    }
   }
 }

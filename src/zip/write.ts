@@ -24,7 +24,7 @@ import {
   type EntryRecord,
 } from "./format.js";
 import { Output, writeAll } from "./output.js";
-import { collectYoung, Preparer, WHOLE_FILE_MAX } from "./prepare.js";
+import { collectYoung, Preparer, WHOLE_FILE_MAX, type BigPrepared } from "./prepare.js";
 
 export interface ZipWriteParams {
   level: number;
@@ -59,7 +59,7 @@ export async function writeZip(fh: FileHandle, entries: Listing, params: ZipWrit
   const appendLocalHeader = localHeaderAppender(out, params.dos);
   const hashes = Buffer.alloc(entries.length * 32);
   const digest = new DigestBuilder();
-  ahead ??= new Preparer(entries, params.level);
+  ahead ??= new Preparer(entries, params.level, params.spillPath);
   try {
     for (let i = 0; i < entries.length; i++) {
       const e = entries.get(i);
@@ -72,7 +72,9 @@ export async function writeZip(fh: FileHandle, entries: Listing, params: ZipWrit
         const w = appendLocalHeader(rec);
         if (w) await w;
       } else if (e.size > WHOLE_FILE_MAX) {
-        ({ record: rec, hash } = await streamFile(out, e, name, offset, params));
+        const big = ahead.takeBig(i);
+        const prepared = big && (await big);
+        ({ record: rec, hash } = prepared ? await writeBig(out, e, name, offset, params, prepared) : await streamFile(out, e, name, offset, params));
       } else {
         const t = ahead.take(i);
         const p = t instanceof Promise ? await t : t;
@@ -187,6 +189,41 @@ async function openSpill(path: string): Promise<{ fh: FileHandle; bytes: number 
   }
   await unlink(path).catch(() => {});
   return { fh, bytes: 0 };
+}
+
+/**
+ * A big file deflated ahead into a file without a name: its sizes are known, so its header goes
+ * first and the bytes are copied after it. Stored when deflate did not shrink it, read again from
+ * the layer and checked against what was read before.
+ */
+async function writeBig(
+  out: Output,
+  e: LayerEntry,
+  name: Buffer,
+  offset: number,
+  params: ZipWriteParams,
+  p: BigPrepared,
+): Promise<{ record: EntryRecord; hash: Buffer }> {
+  const rec: EntryRecord = { name, directory: false, mode: e.mode, method: p.method, crc: p.crc, compressedSize: p.length, size: e.size, offset };
+  const hash = Buffer.from(p.hash);
+  try {
+    await out.append(localHeader(rec, params.dos));
+    if (p.method === METHOD_STORE) {
+      const stored = await copyFileInto(out, e);
+      if (stored.crc !== p.crc || !stored.hash.equals(hash)) throw new UserError(`file changed while zipping: ${e.path}`);
+      return { record: rec, hash };
+    }
+    streamBuffer ??= Buffer.allocUnsafe(STREAM_CHUNK);
+    for (let at = 0; at < p.length; ) {
+      const n = readSync(p.fd, streamBuffer, 0, Math.min(STREAM_CHUNK, p.length - at), at);
+      if (n === 0) throw new Error(`internal: the deflated copy of ${e.path} is short`);
+      await out.append(streamBuffer.subarray(0, n));
+      at += n;
+    }
+    return { record: rec, hash };
+  } finally {
+    if (p.fd >= 0) closeSync(p.fd);
+  }
 }
 
 /**

@@ -10,7 +10,8 @@ import { centralHeaderSize, endRecords, localHeader, writeCentralHeader, zipTime
 import { zipComment, zipLayer } from "../../src/zip/layer-zip.js";
 import { writeZip } from "../../src/zip/write.js";
 import { walkLayer } from "../../src/layer/walk.js";
-import { deflater, PIECE_BYTES, Preparer } from "../../src/zip/prepare.js";
+import { deflater, PIECE_BYTES, Preparer, WHOLE_FILE_MAX } from "../../src/zip/prepare.js";
+import { usableCpus } from "../../src/usable-cpus.js";
 import { copyInto } from "../../src/zip/ring.js";
 import { bytesOf, tempDir, unzipTest } from "./support.js";
 
@@ -130,6 +131,58 @@ describe("zip format", () => {
         .update(bytesOf(join(work, "again.zip")))
         .digest("base64"),
     );
+  });
+
+  it("deflates files over WHOLE_FILE_MAX ahead (on a worker and on the main thread) into files without a name: zlib's one-shot bytes, the bytes of streaming them, nothing left", async (ctx) => {
+    if (usableCpus() < 2) ctx.skip(); // no worker: the writer streams them, as the comparison below does
+    const work = tempDir();
+    const dir = join(work, "layer");
+    mkdirSync(dir);
+    // Big files only: the worker takes the first, and the writer, waiting for it with no batch to
+    // prepare, deflates the next ones itself. One of noise, stored. Then small files after them.
+    const big: Record<string, Buffer> = {
+      "a1.so": textOf(WHOLE_FILE_MAX + 1, 11),
+      "a2.so": randomBytes(WHOLE_FILE_MAX + 5),
+      "a3.so": textOf(9_000_000, 13),
+      "a4.so": textOf(5_000_000, 14),
+    };
+    for (const [name, data] of Object.entries(big)) writeFileSync(join(dir, name), data);
+    for (let i = 0; i < 200; i++) writeFileSync(join(dir, `m${i}.py`), textOf(20_000 + i, i));
+    const out = join(work, "ahead.zip");
+    await zipLayer({ dir, output: out });
+    unzipTest(out);
+    const entries = await rawEntries(out);
+    for (const [name, data] of Object.entries(big)) {
+      const e = entries.get(name)!;
+      const deflated = zlib.deflateRawSync(data, { level: 6 });
+      expect(e.crc, name).toBe(zlib.crc32(data));
+      expect(e.method, name).toBe(deflated.length < data.length ? 8 : 0);
+      expect(e.raw.equals(deflated.length < data.length ? deflated : data), name).toBe(true);
+    }
+    expect(readdirSync(work).sort()).toEqual(["ahead.zip", "ahead.zip.stat.json", "layer"]);
+    // The same zip with every big file streamed by the writer (a Preparer with nowhere to put them).
+    const time = zipTimestamp();
+    const listing = await walkLayer(dir);
+    const streamed = join(work, "streamed.zip");
+    const fh = await open(streamed, "w+");
+    try {
+      await writeZip(fh, listing, { level: 6, dos: time.dos, comment: (digest) => zipComment(6, time.seconds, digest) }, new Preparer(listing, 6));
+    } finally {
+      await fh.close();
+    }
+    expect(bytesOf(streamed).equals(bytesOf(out))).toBe(true);
+    // A big file that grew since the walk is named, and nothing is left.
+    appendFileSync(join(dir, "a3.so"), "x");
+    const failed = join(work, "failed.zip");
+    const fh2 = await open(failed, "w+");
+    try {
+      const spillPath = join(work, ".failed.zip.spill.tmp");
+      const params = { level: 6, dos: time.dos, comment: (digest: string) => zipComment(6, time.seconds, digest), spillPath };
+      await expect(writeZip(fh2, listing, params, new Preparer(listing, 6, spillPath))).rejects.toThrow("file changed while zipping: a3.so");
+    } finally {
+      await fh2.close();
+    }
+    expect(readdirSync(work).sort()).toEqual(["ahead.zip", "ahead.zip.stat.json", "failed.zip", "layer", "streamed.zip"]);
   });
 
   it("keeps every file's bytes while batches go round the shared ring (src/zip/ring.ts) many times", async () => {
@@ -333,6 +386,16 @@ describe("zip format", () => {
         expect(p.feed(raw.subarray(0, 100_000)) && p.feed(raw.subarray(100_000))).toBe(true);
         const length = p.finish();
         expect(dest.subarray(0, length).equals(zlib.deflateRawSync(raw, { level: 6 })), name).toBe(true);
+      }
+      // Through a sink (files over WHOLE_FILE_MAX): the same, or none (the writer streams the file).
+      const drained: Buffer[] = [];
+      const q = deflate.sink(6, Buffer.alloc(1000 + 64), (chunk) => drained.push(Buffer.from(chunk)));
+      expect(q === undefined, name).toBe(name !== "as Node has it");
+      if (q) {
+        q.feed(raw.subarray(0, 100_000));
+        q.feed(raw.subarray(100_000));
+        const length = q.finish();
+        expect(Buffer.concat(drained).equals(zlib.deflateRawSync(raw, { level: 6 })) && length === Buffer.concat(drained).length, name).toBe(true);
       }
     }
   });
