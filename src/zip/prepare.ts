@@ -940,14 +940,7 @@ export class Preparer {
   }
 
   private async bigWhenReady(job: BigJob): Promise<BigPrepared | undefined> {
-    // As takeWhenReady: the main thread prepares batches, or the next big files, meanwhile.
-    while (job.done === undefined && !this.failure) {
-      if (!this.prepareOneHere() && !this.prepareBigHere()) {
-        await job.reply;
-        break;
-      }
-      if (job.done === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    await this.prepareUntilDone(job);
     if (this.failure) throw this.failure;
     const r = job.done ?? (await job.reply!);
     job.taken = true;
@@ -1003,18 +996,26 @@ export class Preparer {
   }
 
   private async takeWhenReady(b: Batch, i: number): Promise<Prepared> {
-    // A batch not handed out yet is the next free one (every batch before it is written), so the
-    // first prepareOneHere() prepares it; else the main thread prepares later batches meanwhile.
-    while (b.done === undefined && !this.failure) {
-      if (!this.prepareOneHere() && !this.prepareBigHere()) {
-        await b.reply;
-        break;
-      }
-      // Let the workers' replies in (and top their queues up) before deciding again.
-      if (b.done === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    await this.prepareUntilDone(b);
     if (this.failure) throw this.failure;
     return this.fromBatch(b, b.done ?? (await b.reply!), i);
+  }
+
+  /**
+   * Until a batch or big file is prepared (or a worker failed), the main thread prepares the next
+   * free batch, or else the next big file, itself instead of waiting. A batch or big file not
+   * handed out yet is the next free one (every one before it is written), so the first of those
+   * prepares it.
+   */
+  private async prepareUntilDone(item: { done?: unknown; reply?: Promise<unknown> }): Promise<void> {
+    while (item.done === undefined && !this.failure) {
+      if (!this.prepareOneHere() && !this.prepareBigHere()) {
+        await item.reply;
+        return;
+      }
+      // Let the workers' replies in (and top their queues up) before deciding again.
+      if (item.done === undefined) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   private fromBatch(b: Batch, r: BatchReply, i: number): Prepared {
