@@ -17,9 +17,9 @@ export interface ZipEnd {
 /**
  * The archive comment and entry count of the zip at `path`: `undefined` when no file is there,
  * `null` when the file is not a readable zip (foreign or corrupt output gets rebuilt, it is no
- * error). Reads only the end of the file. As in yauzl: the last end record whose comment length reaches exactly to
- * the end of the file, on disk 0; the comment is read as single bytes (ours is ASCII, so any other
- * comment simply does not match).
+ * error). Reads only the end of the file. As in yauzl: the last end record whose comment length
+ * reaches exactly to the end of the file, on disk 0; the comment is read as single bytes (ours is
+ * ASCII, so any other comment simply does not match).
  */
 export function readZipEnd(path: string): ZipEnd | null | undefined {
   let fd: number;
