@@ -155,6 +155,14 @@ describe("import check: what it imports and how", () => {
       "nodejs/node_modules/esm-only/package.json": JSON.stringify({ name: "esm-only", version: "3.0.0", type: "module", exports: { import: "./index.js" } }),
       "nodejs/node_modules/esm-only/index.js": "export default await Promise.resolve(1);\n",
       "nodejs/node_modules/@types/thing/package.json": JSON.stringify({ name: "@types/thing", version: "1.0.0", types: "index.d.ts" }),
+      // Only subpaths in "exports" (as @aws-sdk/nested-clients): no root to load, its subpaths are.
+      "nodejs/node_modules/@scope/subpaths/package.json": JSON.stringify({
+        name: "@scope/subpaths",
+        version: "4.0.0",
+        exports: { "./a": "./a.js", "./b": { import: "./b.mjs" }, "./data/*": "./data/*.js", "./package.json": "./package.json" },
+      }),
+      "nodejs/node_modules/@scope/subpaths/a.js": "module.exports = 'a';\n",
+      "nodejs/node_modules/@scope/subpaths/b.mjs": "export default 'b';\n",
       [`nodejs/node${major}/node_modules/broken/package.json`]: JSON.stringify({ name: "broken", version: "0.1.0" }),
       [`nodejs/node${major}/node_modules/broken/index.js`]: "throw new TypeError('needs LAMBDA_TASK_ROOT');\n",
     });
@@ -164,6 +172,11 @@ describe("import check: what it imports and how", () => {
     expect(r.stderr.trim()).toBe(`sam-layer: broken 0.1.0: require broken fails on ${runtime}: TypeError: needs LAMBDA_TASK_ROOT`);
     const ok = cli(["check", layer, "--runtime", runtime, "--skip-import", "broken"], work);
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toMatch(new RegExp(`^import check: 3 modules of \\d+ distributions import on ${runtime} .*skipped broken\\)$`, "m"));
+    expect(ok.stdout).toMatch(new RegExp(`^import check: 5 modules of \\d+ distributions import on ${runtime} .*skipped broken\\)$`, "m"));
+    // A subpath that throws is named by its subpath.
+    writeFileSync(join(layer, "nodejs/node_modules/@scope/subpaths/a.js"), "throw new Error('a is broken');\n");
+    const sub = cli(["check", layer, "--runtime", runtime, "--skip-import", "broken"], work);
+    expect(sub.status).toBe(1);
+    expect(sub.stderr.trim()).toBe(`sam-layer: @scope/subpaths 4.0.0: require @scope/subpaths/a fails on ${runtime}: Error: a is broken`);
   });
 });
