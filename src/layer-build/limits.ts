@@ -42,11 +42,19 @@ export function largestPackages(entries: Iterable<Pick<LayerEntry, "path" | "typ
     .slice(0, count);
 }
 
-/** A Python module, its folder and its dist-info count as one package when their names agree. */
+/**
+ * A Python module, its folder and its dist-info count as one package when their names agree. A
+ * leading underscore (polars' `_polars_runtime_32`, of `polars_runtime_32-*.dist-info`) and a
+ * `.libs` folder (auditwheel's copies of a wheel's shared libraries: `numpy.libs`) go with the
+ * name they belong to.
+ */
 function packageOf(path: string): string | undefined {
   const parts = path.split("/");
   if (parts[0] === "python" && parts.length > 1) {
-    const top = parts[1]!.replace(/-[^-]+\.dist-info$/, "").replace(/\.py$/, "");
+    const top = parts[1]!
+      .replace(/-[^-]+\.dist-info$/, "")
+      .replace(/\.(py|libs)$/, "")
+      .replace(/^_+(?=.)/, "");
     return normalizeName(top);
   }
   if (parts[0] === "nodejs" && parts[1] === "node_modules" && parts.length > 2) {
