@@ -972,13 +972,15 @@ export class Preparer {
   }
 
   private request(b: Batch): BatchRequest {
-    return {
-      paths: b.indices.map((i) => this.entries.get(i).absPath),
-      sizes: b.indices.map((i) => this.entries.get(i).size),
-      level: this.level,
-      ring: this.ring.buffer,
-      at: b.at!,
-    };
+    const paths: string[] = [];
+    const sizes: number[] = [];
+    // One entry object per file (the Listing makes one each time it is asked).
+    for (const i of b.indices) {
+      const e = this.entries.get(i);
+      paths.push(e.absPath);
+      sizes.push(e.size);
+    }
+    return { paths, sizes, level: this.level, ring: this.ring.buffer, at: b.at! };
   }
 
   /**
