@@ -644,16 +644,18 @@ let mainGc: ((type: "minor" | "major") => void) | undefined;
  * take V8 flags of its own. Self-contained: it is part of the worker's source too.
  */
 function collector(vmm: typeof vm): (type: "minor" | "major") => void {
-  let gc: ((opts: { type: string }) => void) | undefined;
+  let gc: ((opts?: { type: string }) => void) | undefined;
   return (type) => {
     try {
       // A context made after the flag was set has `gc`: a worker's own (the main thread sets the
       // flag before it starts any), or else a new one, which costs ~1 MB on Node 24.
-      gc ??= ((globalThis as { gc?: typeof gc }).gc ?? vmm.runInNewContext("gc")) as (opts: { type: string }) => void;
+      gc ??= ((globalThis as { gc?: typeof gc }).gc ?? vmm.runInNewContext("gc")) as (opts?: { type: string }) => void;
     } catch {
       return;
     }
-    gc({ type });
+    // A full collection is gc() with no options: V8 11 (Node 20) runs a young one for { type: "major" }.
+    if (type === "major") gc();
+    else gc({ type });
   };
 }
 
