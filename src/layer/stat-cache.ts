@@ -1,17 +1,24 @@
 // `<output>.stat.json`: content hashes by (path, size, mtime), and the zip's own hashes by its
 // stat, so a "nothing to do" run costs stat calls and reading the zip's tail, not reading files.
-// Two lines: a small head (the zip's identity, and the listing and digest it was made from), then
-// the per-file hashes, parsed only when the head cannot vouch for the whole folder at once.
+// A line per file, `[path, size, mtimeMs, sha256 hex]`, in zip order, then the head: the zip's
+// identity, and the listing and digest it was made from. The head is last so that the lines can
+// be written as the files are hashed, and read back as they are looked up, in the same order as
+// the walk's segments: memory for a chunk of lines, whatever the size of the layer (the cache as
+// one JSON object was parsed whole, ~10 MB for 40,000 files, and written from a table of every
+// hash). A "nothing to do" run reads only the tail.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import type { LayerEntry, Listing } from "./walk.js";
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
+import { removedOnSignal, removeStaleTemps, tempPathFor } from "../zip/atomic.js";
+import { compareNames, type LayerEntry } from "./walk.js";
 
-const VERSION = 2;
+const VERSION = 3;
 /**
  * A hash is only trusted when the file's mtime is this much older than the moment it was read:
  * a later write then always moves the mtime, even on file systems with coarse timestamps.
  */
 const RACY_MARGIN_MS = 3000;
+/** Bytes read or written at a time; the head is read from a tail of this size. */
+const CHUNK = 64 << 10;
 
 export interface ZipIdentity {
   size: number;
@@ -21,7 +28,7 @@ export interface ZipIdentity {
   sha256: string;
 }
 
-interface CacheHead {
+export interface CacheHead {
   version: number;
   zip?: ZipIdentity;
   /** listingDigest() of the folder the zip was last written or checked from, all of it old enough to trust */
@@ -30,80 +37,27 @@ interface CacheHead {
   digest?: string;
 }
 
-/** mtime in ms with its sub-ms digits, as stat reports it */
-type FileHashes = Record<string, [size: number, mtimeMs: number, hash: string]>;
-
 /**
  * sha256 of what stat says about every entry (path, type, mode, size, mtime with its sub-ms
- * digits), in the given (zip) order. Equal listings, every file older than the racy margin when
- * it was hashed, mean equal content: the same promise the per-file hashes make, for the whole
- * folder in one comparison instead of a lookup per file.
+ * digits), in the given (zip) order, fed an entry at a time. Equal listings, every file older
+ * than the racy margin when it was hashed, mean equal content: the same promise the per-file
+ * hashes make, for the whole folder in one comparison instead of a lookup per file.
  */
-export function listingDigest(entries: Iterable<LayerEntry>): string {
-  const h = createHash("sha256").update("sam-layer-listing/1\0");
-  let batch = "";
-  for (const e of entries) {
-    batch += `${e.path}\0${e.type}\0${e.mode}\0${e.size}\0${e.type === "file" ? e.mtimeMs : 0}\n`;
+export class ListingDigest {
+  private readonly h = createHash("sha256").update("sam-layer-listing/1\0");
+  private batch = "";
+
+  add(e: LayerEntry): void {
+    this.batch += `${e.path}\0${e.type}\0${e.mode}\0${e.size}\0${e.type === "file" ? e.mtimeMs : 0}\n`;
     // Small batches, as DigestBuilder's: a long chain of cons strings outlives young collections.
-    if (batch.length > 4096) {
-      h.update(batch);
-      batch = "";
+    if (this.batch.length > 4096) {
+      this.h.update(this.batch);
+      this.batch = "";
     }
   }
-  return h.update(batch).digest("hex");
-}
 
-/**
- * Characters per part of the second line as it is written (one string of all of it was 4 MB for
- * 37,000 files). Under V8's largest ordinary object (128 KiB, two bytes a character at worst): a
- * longer string goes straight to the old space and stays there until a full collection, which
- * for 120,000 files was 15 MB of parts (of 2,048 entries each) at the end of the zip, its peak.
- */
-const PART_CHARS = 32 * 1024;
-
-/**
- * A JSON object of the given members ("key":value texts), in parts of about PART_CHARS: the second
- * line as save() writes it, each part made only as it is written.
- */
-function* inParts(members: Iterable<string>): Generator<string> {
-  let part: string[] = [];
-  let chars = 0;
-  let first = true;
-  for (const member of members) {
-    part.push(member);
-    chars += member.length + 1;
-    if (chars >= PART_CHARS) {
-      yield `${first ? "{" : ","}${part.join(",")}`;
-      first = false;
-      part = [];
-      chars = 0;
-    }
-  }
-  yield part.length === 0 && !first ? "}" : `${first ? "{" : ","}${part.join(",")}}`;
-}
-
-/** The members of JSON.stringify(files), in its order. */
-function* parsedMembers(files: FileHashes): Generator<string> {
-  for (const k of Object.keys(files)) yield `${JSON.stringify(k)}:${JSON.stringify(files[k])}`;
-}
-
-/** What a write just hashed: every file of the layer, with its SHA-256 at 32 x its index. */
-interface Written {
-  entries: Listing;
-  hashes: Buffer;
-  readAtMs: number;
-}
-
-/**
- * The members straight from a write's entries and hashes: the same as remember() for each file
- * would give (the files too fresh to trust left out), without building that object first. It and
- * its text were ~15 MB at the end of a 37,000-file zip, its peak RSS.
- */
-function* writtenMembers({ entries, hashes, readAtMs }: Written): Generator<string> {
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries.get(i);
-    if (e.type !== "file" || !trusted(e, readAtMs)) continue;
-    yield `${JSON.stringify(e.path)}:[${e.size},${e.mtimeMs},"${hashes.toString("hex", i * 32, i * 32 + 32)}"]`;
+  digest(): string {
+    return this.h.update(this.batch).digest("hex");
   }
 }
 
@@ -112,96 +66,43 @@ function trusted(e: LayerEntry, readAtMs: number): boolean {
 }
 
 export class StatCache {
-  private dirty = false;
-  private parsedFiles: FileHashes | undefined;
-  /** set by replaceFiles(): the second line is written from it, and parsedFiles is not used */
-  private written: Written | undefined;
+  private reader?: LineReader;
 
   private constructor(
     readonly path: string,
-    private head: CacheHead,
-    /** the second line, parsed on first use */
-    private filesText: string,
+    readonly head: CacheHead,
+    /** where the head line starts: the file lines end there */
+    private readonly linesEnd: number,
   ) {}
 
-  /** A missing, unreadable or foreign cache is an empty one. */
+  /** Reads the head only. A missing, unreadable or foreign cache is an empty one. */
   static load(path: string): StatCache {
+    let fd: number | undefined;
     try {
-      const text = readFileSync(path, "utf8");
-      const nl = text.indexOf("\n");
-      const head = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as CacheHead;
-      if (head && head.version === VERSION && nl > 0) return new StatCache(path, head, text.slice(nl + 1, text.endsWith("\n") ? -1 : undefined));
+      fd = openSync(path, "r");
+      const size = fstatSync(fd).size;
+      const tail = Buffer.allocUnsafe(Math.min(size, CHUNK));
+      const got = readSync(fd, tail, 0, tail.length, size - tail.length);
+      const text = tail.toString("utf8", 0, got);
+      if (!text.endsWith("\n")) throw new Error("no head");
+      const start = text.lastIndexOf("\n", text.length - 2) + 1;
+      if (start === 0 && tail.length < size) throw new Error("no head");
+      const head = JSON.parse(text.slice(start, -1)) as CacheHead;
+      if (head && head.version === VERSION) return new StatCache(path, head, size - Buffer.byteLength(text.slice(start)));
     } catch {
       // start empty
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
-    return new StatCache(path, { version: VERSION }, "{}");
-  }
-
-  private get files(): FileHashes {
-    if (this.parsedFiles === undefined) {
-      let files: unknown;
-      try {
-        files = JSON.parse(this.filesText);
-      } catch {
-        // a damaged second line is an empty cache
-      }
-      this.parsedFiles = files && typeof files === "object" ? (files as FileHashes) : {};
-      this.filesText = "";
-    }
-    return this.parsedFiles;
+    return new StatCache(path, { version: VERSION }, 0);
   }
 
   /**
    * The content digest recorded with this exact listing, when there is one: the folder has not
-   * changed since it was recorded (see listingDigest), so no file needs looking up or reading.
+   * changed since it was recorded, so no file needs looking up or reading.
    */
   digestFor(listing: string): string | undefined {
     return this.head.listing === listing ? this.head.digest : undefined;
-  }
-
-  /**
-   * Records the listing and digest of the folder just zipped or checked, but only when every file
-   * in it is old enough for its hash to be trusted later; otherwise forgets any listing.
-   */
-  setListing(entries: Iterable<LayerEntry>, listing: string, digest: string, readAtMs: number): void {
-    let allTrusted = true;
-    for (const e of entries) if (e.type === "file" && !trusted(e, readAtMs)) allTrusted = false;
-    const next = allTrusted ? { listing, digest } : { listing: undefined, digest: undefined };
-    if (this.head.listing === next.listing && this.head.digest === next.digest) return;
-    this.head = { ...this.head, ...next };
-    this.dirty = true;
-  }
-
-  lookup(e: LayerEntry): string | undefined {
-    const hit = this.files[e.path];
-    if (hit && hit[0] === e.size && hit[1] === e.mtimeMs) return hit[2];
-    return undefined;
-  }
-
-  /** Records a hash computed now, unless the file is too fresh to be trusted later. */
-  remember(e: LayerEntry, hash: string, readAtMs: number): void {
-    if (!trusted(e, readAtMs)) {
-      if (this.files[e.path]) {
-        delete this.files[e.path];
-        this.dirty = true;
-      }
-      return;
-    }
-    const old = this.files[e.path];
-    if (old && old[0] === e.size && old[1] === e.mtimeMs && old[2] === hash) return;
-    this.files[e.path] = [e.size, e.mtimeMs, hash];
-    this.dirty = true;
-  }
-
-  /** Drops paths that are no longer in the layer. */
-  keepOnly(entries: Iterable<LayerEntry>): void {
-    const present = new Set(Array.from(entries, (e) => e.path));
-    for (const p of Object.keys(this.files)) {
-      if (!present.has(p)) {
-        delete this.files[p];
-        this.dirty = true;
-      }
-    }
   }
 
   zip(size: number, mtimeMs: number, ino: number): ZipIdentity | undefined {
@@ -210,64 +111,221 @@ export class StatCache {
     return undefined;
   }
 
-  setZip(z: ZipIdentity): void {
-    const old = this.head.zip;
-    if (old && old.size === z.size && old.mtimeMs === z.mtimeMs && old.ino === z.ino && old.md5 === z.md5 && old.sha256 === z.sha256) return;
-    this.head.zip = { size: z.size, mtimeMs: z.mtimeMs, ino: z.ino, md5: z.md5, sha256: z.sha256 };
-    this.dirty = true;
-  }
-
   /**
-   * After a write: the per-file hashes are exactly those of the files just read (the ones too fresh
-   * to trust left out), whatever the cache held before, which is therefore never parsed. For a
-   * save() to follow: lookup() no longer finds anything.
+   * The recorded hash of this file when its size and mtime are the recorded ones. Files must be
+   * asked for in zip order: the lines are read once, front to back, beside the walk.
    */
-  replaceFiles(entries: Listing, hashes: Buffer, readAtMs: number): void {
-    this.written = { entries, hashes, readAtMs };
-    this.parsedFiles = undefined;
-    this.filesText = "";
-    this.dirty = true;
-  }
-
-  /**
-   * Forgets the per-file hashes, parsed or not, before a write that will replace them
-   * (replaceFiles): true when they had been parsed, and so are garbage now.
-   */
-  dropFiles(): boolean {
-    const parsed = this.parsedFiles !== undefined;
-    this.parsedFiles = undefined;
-    this.filesText = "";
-    return parsed;
-  }
-
-  /** The second line, in parts: as loaded when nothing looked at it. */
-  private filesInParts(): Iterable<string> {
-    if (this.written) return inParts(writtenMembers(this.written));
-    if (this.parsedFiles) return inParts(parsedMembers(this.parsedFiles));
-    return [this.filesText];
-  }
-
-  /** Written through a temp file; a cache that cannot be written only costs speed next time. */
-  async save(): Promise<void> {
-    if (!this.dirty) return;
-    // Loaded here: an unchanged layer never writes the cache, and fs/promises costs start-up time.
-    const { open, rename, unlink } = await import("node:fs/promises");
-    const temp = `${this.path}.${process.pid}.tmp`;
-    try {
-      const fh = await open(temp, "w", 0o644);
-      try {
-        // Part by part, each made as it is written: one string of the whole line, and its bytes,
-        // were 2 x 4 MB at the end of a 37,000-file zip, which is when its peak RSS was reached.
-        await fh.write(`${JSON.stringify(this.head)}\n`);
-        for (const part of this.filesInParts()) await fh.write(part);
-        await fh.write("\n");
-      } finally {
-        await fh.close();
-      }
-      await rename(temp, this.path);
-      this.dirty = false;
-    } catch {
-      await unlink(temp).catch(() => {});
+  lookup(e: LayerEntry): string | undefined {
+    this.reader ??= new LineReader(this.path, this.linesEnd);
+    for (let line = this.reader.current(); line; line = this.reader.next()) {
+      const order = compareNames(line[0], e.path);
+      if (order > 0) return undefined;
+      if (order === 0) return line[1] === e.size && line[2] === e.mtimeMs ? line[3] : undefined;
     }
+    return undefined;
+  }
+
+  /** A new cache file, written line by line as files are hashed (in zip order); undefined when it cannot be made. */
+  lines(readAtMs: number): CacheLines | undefined {
+    this.close();
+    return CacheLines.open(this.path, readAtMs);
+  }
+
+  /**
+   * The same file lines with another zip identity (a file system whose rename changed the
+   * zip's mtime or inode): copied to a new file, as the head is last. Best effort, as every save.
+   */
+  rewriteZip(zip: ZipIdentity): void {
+    const out = this.lines(0);
+    if (!out) return;
+    const reader = new LineReader(this.path, this.linesEnd);
+    try {
+      for (let text = reader.nextText(); text !== undefined; text = reader.nextText()) out.addText(text);
+    } finally {
+      reader.close();
+    }
+    out.finish({ ...this.head, zip });
+  }
+
+  close(): void {
+    this.reader?.close();
+    this.reader = undefined;
+  }
+}
+
+type Line = [path: string, size: number, mtimeMs: number, hash: string];
+
+/** The cache's file lines, front to back, a chunk at a time; a damaged line ends them. */
+class LineReader {
+  private fd = -1;
+  private buffer = Buffer.allocUnsafe(CHUNK);
+  /** the unread bytes in buffer: [from, to) */
+  private from = 0;
+  private to = 0;
+  /** where in the file the next read starts */
+  private at = 0;
+  private line: Line | undefined;
+  private started = false;
+
+  constructor(
+    path: string,
+    private readonly end: number,
+  ) {
+    try {
+      if (end > 0) this.fd = openSync(path, "r");
+    } catch {
+      this.fd = -1;
+    }
+  }
+
+  current(): Line | undefined {
+    return this.started ? this.line : this.next();
+  }
+
+  next(): Line | undefined {
+    this.started = true;
+    const text = this.nextText();
+    try {
+      const parsed: unknown = text === undefined ? undefined : JSON.parse(text);
+      this.line = isLine(parsed) ? parsed : undefined;
+    } catch {
+      this.line = undefined;
+    }
+    if (!this.line) this.close();
+    return this.line;
+  }
+
+  /** The next line's text, without its newline. */
+  nextText(): string | undefined {
+    for (;;) {
+      const nl = this.buffer.indexOf(10, this.from);
+      if (nl >= 0 && nl < this.to) {
+        const text = this.buffer.toString("utf8", this.from, nl);
+        this.from = nl + 1;
+        return text;
+      }
+      if (!this.fill()) return undefined;
+    }
+  }
+
+  /** Reads more after the unread bytes (moved to the front, the buffer doubled if they fill it). */
+  private fill(): boolean {
+    if (this.fd < 0 || this.at >= this.end) return false;
+    const unread = this.to - this.from;
+    if (unread === this.buffer.length) this.buffer = Buffer.concat([this.buffer, Buffer.allocUnsafe(this.buffer.length)]);
+    this.buffer.copy(this.buffer, 0, this.from, this.to);
+    this.from = 0;
+    this.to = unread;
+    let got = 0;
+    try {
+      got = readSync(this.fd, this.buffer, unread, Math.min(this.buffer.length - unread, this.end - this.at), this.at);
+    } catch {
+      // as the end
+    }
+    if (got === 0) {
+      this.close();
+      return false;
+    }
+    this.at += got;
+    this.to += got;
+    return true;
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.from = this.to = 0;
+  }
+}
+
+function isLine(x: unknown): x is Line {
+  return Array.isArray(x) && x.length === 4 && typeof x[0] === "string" && typeof x[1] === "number" && typeof x[2] === "number" && typeof x[3] === "string";
+}
+
+/**
+ * A cache file being written: the lines of the files just hashed (the ones too fresh to trust
+ * left out), then the head. Written to a temp file beside it (named and cleaned up as the zip's:
+ * removed on an interrupt, or by the next run after a SIGKILL) and renamed over the old one by
+ * finish(); either finish() or abandon() must follow.
+ */
+export class CacheLines {
+  private text = "";
+  private failed = false;
+  /** every file added was old enough to trust */
+  allTrusted = true;
+
+  private constructor(
+    private readonly path: string,
+    private readonly temp: string,
+    private fd: number,
+    private readonly readAtMs: number,
+    private readonly forget: () => void,
+  ) {}
+
+  static open(path: string, readAtMs: number): CacheLines | undefined {
+    removeStaleTemps(path);
+    const temp = tempPathFor(path);
+    const forget = removedOnSignal(temp);
+    try {
+      return new CacheLines(path, temp, openSync(temp, "wx", 0o644), readAtMs, forget);
+    } catch {
+      forget();
+      return undefined;
+    }
+  }
+
+  /** A file and the hex SHA-256 of its content, in zip order. */
+  add(e: LayerEntry, hash: string): void {
+    if (!trusted(e, this.readAtMs)) {
+      this.allTrusted = false;
+      return;
+    }
+    this.addText(`${JSON.stringify(e.path)},${e.size},${e.mtimeMs},"${hash}"`, true);
+  }
+
+  /** `bare`: the line without its brackets. */
+  addText(line: string, bare = false): void {
+    this.text += bare ? `[${line}]\n` : `${line}\n`;
+    if (this.text.length >= CHUNK / 2) this.flush();
+  }
+
+  /** Writes the head and puts the file in place; a cache that cannot be written only costs speed next time. */
+  finish(head: Omit<CacheHead, "version">): void {
+    this.text += `${JSON.stringify({ version: VERSION, ...head })}\n`;
+    this.flush();
+    this.closeFd();
+    if (this.failed) {
+      this.abandon();
+      return;
+    }
+    try {
+      renameSync(this.temp, this.path);
+      this.forget();
+    } catch {
+      this.abandon();
+    }
+  }
+
+  abandon(): void {
+    this.closeFd();
+    rmSync(this.temp, { force: true });
+    this.forget();
+  }
+
+  private flush(): void {
+    if (!this.failed && this.fd >= 0) {
+      try {
+        const b = Buffer.from(this.text, "utf8");
+        for (let at = 0; at < b.length; ) at += writeSync(this.fd, b, at);
+      } catch {
+        this.failed = true;
+      }
+    }
+    this.text = "";
+  }
+
+  private closeFd(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
   }
 }

@@ -42,12 +42,11 @@ const EXEC_FILE = 1;
 const FOLDER = 2;
 
 /**
- * The walk's entries in zip order. A layer of 120,000 files keeps all of them until its zip is
- * written, so they are kept as columns in the order the walk found them (each path one flat
- * string, the sizes, mtimes and kinds in typed arrays), with the zip order as a permutation,
- * instead of an object per entry: ~85 bytes an entry instead of ~150 (an object is 72 bytes, as
- * Node builds V8 without pointer compression, and its mtime's number 16 more). An entry object
- * is made when one is asked for.
+ * Entries in zip order, as columns (each path one flat string, the sizes, mtimes and kinds in
+ * typed arrays) instead of an object per entry: ~85 bytes an entry instead of ~150 (an object is
+ * 72 bytes, as Node builds V8 without pointer compression, and its mtime's number 16 more). An
+ * entry object is made when one is asked for. A zip is written from a walk's segments, a Listing
+ * of at most SEGMENT_ENTRIES each, so its memory does not grow with the layer (see walkSegments).
  */
 export class Listing implements Iterable<LayerEntry> {
   constructor(
@@ -56,30 +55,21 @@ export class Listing implements Iterable<LayerEntry> {
     private readonly sizes: Float64Array,
     private readonly mtimes: Float64Array,
     private readonly kinds: Uint8Array,
-    /** zip order: the column index of each entry */
-    private readonly order: Uint32Array,
   ) {}
 
   get length(): number {
-    return this.order.length;
+    return this.paths.length;
   }
 
   /** The entry at `i` in zip order. */
   get(i: number): LayerEntry {
-    const j = this.order[i]!;
-    const kind = this.kinds[j]!;
+    const kind = this.kinds[i]!;
     const mode = kind === FOLDER ? DIR_MODE : kind === EXEC_FILE ? EXEC_MODE : FILE_MODE;
-    return new ListedEntry(this.root, this.paths[j]!, kind === FOLDER ? "directory" : "file", mode, this.sizes[j]!, this.mtimes[j]!);
+    return new ListedEntry(this.root, this.paths[i]!, kind === FOLDER ? "directory" : "file", mode, this.sizes[i]!, this.mtimes[i]!);
   }
 
   *[Symbol.iterator](): Iterator<LayerEntry> {
-    for (let i = 0; i < this.order.length; i++) yield this.get(i);
-  }
-
-  /** The entries `keep` accepts, in the same order. */
-  filter(keep: (e: LayerEntry) => boolean): Listing {
-    const order = this.order.filter((_, i) => keep(this.get(i)));
-    return new Listing(this.root, this.paths, this.sizes, this.mtimes, this.kinds, order);
+    for (let i = 0; i < this.paths.length; i++) yield this.get(i);
   }
 
   /** The files' bytes, unzipped. */
@@ -114,6 +104,15 @@ export function sortEntries<T extends Pick<LayerEntry, "path" | "type">>(entries
   return sortByZipName(entries, zipName);
 }
 
+/** Compares names by the byte order of their UTF-8 (see sortByZipName). */
+export function compareNames(x: string, y: string): number {
+  if (HIGH.test(x) || HIGH.test(y)) return Buffer.compare(Buffer.from(x, "utf8"), Buffer.from(y, "utf8"));
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Where UTF-16 code unit order and UTF-8 byte order can differ. */
+const HIGH = /[\uD800-\uFFFF]/;
+
 /**
  * Sorts in place by the byte order of the UTF-8 names `nameOf` gives. JS string order (UTF-16
  * code units) is the same order unless a name holds a surrogate pair or a character from U+E000
@@ -121,13 +120,12 @@ export function sortEntries<T extends Pick<LayerEntry, "path" | "type">>(entries
  * keys and their arrays outlived young collections and stayed to the end (4-7 MB of peak RSS).
  */
 function sortByZipName<T>(items: T[], nameOf: (item: T) => string): T[] {
-  if (items.some((x) => /[\uD800-\uFFFF]/.test(nameOf(x)))) {
+  if (items.some((x) => HIGH.test(nameOf(x)))) {
     const keyed = items.map((x) => ({ x, k: Buffer.from(nameOf(x), "utf8") }));
     keyed.sort((a, b) => Buffer.compare(a.k, b.k));
     for (let i = 0; i < keyed.length; i++) items[i] = keyed[i]!.x;
     return items;
   }
-  // For entries, nameOf makes a string only for folders, which are few.
   return items.sort((a, b) => {
     const x = nameOf(a);
     const y = nameOf(b);
@@ -135,12 +133,30 @@ function sortByZipName<T>(items: T[], nameOf: (item: T) => string): T[] {
   });
 }
 
+/** Entries per segment of a walk: ~1.4 MB of columns for a layer's typical paths. */
+export const SEGMENT_ENTRIES = 8_192;
+
 /**
- * Lists every file and folder under `dir` (not `dir` itself), sorted by the byte order of their
- * UTF-8 zip names. Synchronous inside: on a warm tree, a stat loop without promise hops is what
- * keeps the "nothing to do" check close to the cost of starting Node.
+ * Lists every file and folder under `dir` (not `dir` itself) in one Listing, sorted by the byte
+ * order of their UTF-8 zip names. For a layer's totals; a zip is written from walkSegments.
  */
 export async function walkLayer(dir: string, opts: WalkOptions = {}): Promise<Listing> {
+  const [all] = walkSegments(dir, opts, Number.POSITIVE_INFINITY);
+  return all!;
+}
+
+/**
+ * The walk of `dir` in segments of at most `segmentEntries`, in zip order, each made only when the
+ * one before has been taken: memory for one segment and the folders being walked, whatever the
+ * size of the layer (a whole listing of 120,000 files, kept to the end of its zip, was 40 MB of
+ * its peak RSS). Depth-first, each folder's children sorted by their names with a folder's
+ * followed by "/", is the same order as sorting every zip name at once: two names first differ
+ * inside the children of one folder, where their zip names' next bytes decide. At least one
+ * segment, empty for an empty folder. The folder itself is checked now, the rest as it is walked.
+ * Synchronous inside: on a warm tree, a stat loop without promise hops is what keeps the "nothing
+ * to do" check close to the cost of starting Node.
+ */
+export function walkSegments(dir: string, opts: WalkOptions = {}, segmentEntries = SEGMENT_ENTRIES): Generator<Listing> {
   const root = resolve(dir);
   let rootReal: string;
   try {
@@ -150,32 +166,67 @@ export async function walkLayer(dir: string, opts: WalkOptions = {}): Promise<Li
     if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new UserError(`layer folder not found: ${dir}`);
     throw fsFailure("cannot read layer folder", dir, err);
   }
-  const walker = new Walker(root, rootReal, excludeMatcher(layerExcludes(opts)));
-  walker.visitDir(root, "", new Set([rootReal]));
-  return walker.listing();
+  return new Walker(root, rootReal, excludeMatcher(layerExcludes(opts)), segmentEntries).walk();
+}
+
+/** A folder's child, found and checked before the folder's children are sorted. */
+interface Child {
+  /** the zip name's last part: the name, and "/" for a folder */
+  key: string;
+  rel: string;
+  abs: string;
+  kind: number;
+  size: number;
+  mtimeMs: number;
+  /** a folder reached through a symlink: its real path, for the loop check */
+  real?: string;
 }
 
 class Walker {
-  // Columns, in the order found: see Listing.
-  private readonly paths: string[] = [];
-  private readonly sizes: number[] = [];
-  private readonly mtimes: number[] = [];
-  private readonly kinds: number[] = [];
+  // The segment's columns, in zip order: see Listing.
+  private paths: string[] = [];
+  private sizes: number[] = [];
+  private mtimes: number[] = [];
+  private kinds: number[] = [];
 
   constructor(
     private readonly root: string,
     private readonly rootReal: string,
     private readonly excluded: ExcludeTest,
+    private readonly segmentEntries: number,
   ) {}
 
+  *walk(): Generator<Listing> {
+    yield* this.visitDir(this.root, "", new Set([this.rootReal]));
+    yield this.segment();
+  }
+
   /** `ancestors` holds the real paths of the folders being walked, to refuse symlink loops. */
-  visitDir(absDir: string, relDir: string, ancestors: Set<string>): void {
+  private *visitDir(absDir: string, relDir: string, ancestors: Set<string>): Generator<Listing> {
+    const children = sortByZipName(this.children(absDir, relDir), (c) => c.key);
+    for (const c of children) {
+      this.paths.push(c.rel);
+      this.kinds.push(c.kind);
+      this.sizes.push(c.size);
+      this.mtimes.push(c.mtimeMs);
+      if (this.paths.length >= this.segmentEntries) yield this.segment();
+      if (c.kind !== FOLDER) continue;
+      if (c.real !== undefined && ancestors.has(c.real)) {
+        throw new UserError(`symlink loop in layer: ${c.rel} -> ${relative(this.rootReal, c.real) || "."}`);
+      }
+      yield* this.visitDir(c.abs, c.rel, c.real === undefined ? ancestors : new Set(ancestors).add(c.real));
+    }
+  }
+
+  /** The folder's children that are not excluded, unsorted. */
+  private children(absDir: string, relDir: string): Child[] {
     let dirents: Dirent[];
     try {
       dirents = readdirSync(absDir, { withFileTypes: true });
     } catch (err) {
-      throw fsFailure("cannot read folder", this.shown(relDir), err);
+      throw fsFailure("cannot read folder", relDir || this.root, err);
     }
+    const children: Child[] = [];
     for (const d of dirents) {
       const name = d.name;
       // Joined, not concatenated: a flat string, as a Listing keeps it (a template literal's chain
@@ -185,9 +236,7 @@ class Walker {
       if (name.includes("\uFFFD") && this.undecodable(absDir, abs, rel, d)) continue;
       if (d.isDirectory()) {
         // Folders need no stat: their entries carry no time, size or content.
-        if (this.excluded(rel, true)) continue;
-        this.pushDir(rel);
-        this.visitDir(abs, rel, ancestors);
+        if (!this.excluded(rel, true)) children.push(folder(name, rel, abs));
         continue;
       }
       let st: Stats;
@@ -196,25 +245,24 @@ class Walker {
       } catch (err) {
         throw fsFailure("cannot read", rel, err);
       }
+      let child: Child | undefined;
       if (st.isSymbolicLink()) {
-        this.visitLink(abs, rel, ancestors);
+        child = this.followLink(name, abs, rel);
       } else if (st.isDirectory()) {
-        if (this.excluded(rel, true)) continue;
-        this.pushDir(rel);
-        this.visitDir(abs, rel, ancestors);
+        if (!this.excluded(rel, true)) child = folder(name, rel, abs);
       } else if (st.isFile()) {
-        if (this.excluded(rel, false)) continue;
-        this.pushFile(rel, st);
-      } else {
-        if (this.excluded(rel, false)) continue;
+        if (!this.excluded(rel, false)) child = file(name, rel, abs, st);
+      } else if (!this.excluded(rel, false)) {
         throw new UserError(`cannot zip ${rel}: not a regular file, folder or symlink (${kindOf(st)})`);
       }
+      if (child) children.push(child);
     }
+    return children;
   }
 
-  private visitLink(abs: string, rel: string, ancestors: Set<string>): void {
+  private followLink(name: string, abs: string, rel: string): Child | undefined {
     // An excluded link is never followed, so a dangling excluded link is no error.
-    if (this.excluded(rel, false)) return;
+    if (this.excluded(rel, false)) return undefined;
     let target: Stats;
     let real: string;
     try {
@@ -229,16 +277,9 @@ class Walker {
     if (real !== this.rootReal && !real.startsWith(this.rootReal + sep)) {
       throw new UserError(`symlink escapes the layer folder: ${rel} -> ${real}`);
     }
-    if (target.isDirectory()) {
-      if (this.excluded(rel, true)) return;
-      if (ancestors.has(real)) throw new UserError(`symlink loop in layer: ${rel} -> ${relative(this.rootReal, real) || "."}`);
-      this.pushDir(rel);
-      this.visitDir(abs, rel, new Set(ancestors).add(real));
-    } else if (target.isFile()) {
-      this.pushFile(rel, target);
-    } else {
-      throw new UserError(`cannot zip ${rel}: symlink to ${kindOf(target)}`);
-    }
+    if (target.isDirectory()) return this.excluded(rel, true) ? undefined : { ...folder(name, rel, abs), real };
+    if (target.isFile()) return file(name, rel, abs, target);
+    throw new UserError(`cannot zip ${rel}: symlink to ${kindOf(target)}`);
   }
 
   /**
@@ -253,34 +294,23 @@ class Walker {
     throw new UserError(`file name is not valid UTF-8: ${shown} (zip entry names are UTF-8; rename it)`);
   }
 
-  private pushFile(rel: string, st: Stats): void {
-    this.push(rel, normalizeMode("file", st.mode) === EXEC_MODE ? EXEC_FILE : FILE, st.size, st.mtimeMs);
+  /** The entries found since the last segment, which start the next one. */
+  private segment(): Listing {
+    const listing = new Listing(this.root, this.paths, Float64Array.from(this.sizes), Float64Array.from(this.mtimes), Uint8Array.from(this.kinds));
+    this.paths = [];
+    this.sizes = [];
+    this.mtimes = [];
+    this.kinds = [];
+    return listing;
   }
+}
 
-  private pushDir(rel: string): void {
-    this.push(rel, FOLDER, 0, 0);
-  }
+function folder(name: string, rel: string, abs: string): Child {
+  return { key: `${name}/`, rel, abs, kind: FOLDER, size: 0, mtimeMs: 0 };
+}
 
-  private push(rel: string, kind: number, size: number, mtimeMs: number): void {
-    this.paths.push(rel);
-    this.kinds.push(kind);
-    this.sizes.push(size);
-    this.mtimes.push(mtimeMs);
-  }
-
-  /** What was found, in zip order. */
-  listing(): Listing {
-    const { paths, kinds } = this;
-    const order = sortByZipName(
-      Array.from(paths, (_, j) => j),
-      (j) => (kinds[j] === FOLDER ? `${paths[j]}/` : paths[j]!),
-    );
-    return new Listing(this.root, paths, Float64Array.from(this.sizes), Float64Array.from(this.mtimes), Uint8Array.from(kinds), Uint32Array.from(order));
-  }
-
-  private shown(rel: string): string {
-    return rel || this.root;
-  }
+function file(name: string, rel: string, abs: string, st: Stats): Child {
+  return { key: name, rel, abs, kind: normalizeMode("file", st.mode) === EXEC_MODE ? EXEC_FILE : FILE, size: st.size, mtimeMs: st.mtimeMs };
 }
 
 /** Printable ASCII as is, every other byte as \xNN: `caf\xe9.txt`. */

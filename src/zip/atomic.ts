@@ -31,6 +31,15 @@ function untrack(temp: string): void {
   if (live.size === 0) for (const s of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.off(s, onSignal);
 }
 
+/**
+ * Has `temp` removed if the process is interrupted, as replaceAtomically's own temp file; the
+ * function returned forgets it again, once it is removed or renamed.
+ */
+export function removedOnSignal(temp: string): () => void {
+  track(temp);
+  return () => untrack(temp);
+}
+
 const TEMP_TAG = ".sam-layer-";
 
 /** A temp file's path beside `target`, which removeStaleTemps() removes once its process is gone. */

@@ -1,18 +1,16 @@
 // `sam-layer zip`: the layer folder in, a deterministic zip out, rewritten only when the content
 // (or a setting that shapes the bytes) changed.
 import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs";
-import v8 from "node:v8";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { UserError } from "../errors.js";
 import { DigestBuilder } from "../layer/digest.js";
 import { hashFileSync } from "../layer/file-hash.js";
 import { fsFailure } from "../layer/fs-error.js";
-import { listingDigest, StatCache } from "../layer/stat-cache.js";
-import { walkLayer, type Listing } from "../layer/walk.js";
+import { ListingDigest, StatCache } from "../layer/stat-cache.js";
+import { walkSegments, type Listing } from "../layer/walk.js";
 import { fileSums } from "./file-sums.js";
 import { DEFAULT_LEVEL, zipTimestamp } from "./format.js";
 import { readZipEnd } from "./comment.js";
-import { SEMI_SPACE_FLAG } from "./young-generation.js";
 
 export interface ZipLayerOptions {
   dir: string;
@@ -36,8 +34,44 @@ export interface ZipResult {
   digest: string;
 }
 
-/** From this many entries on, V8's memory is managed by hand (see zipLayer). */
+/**
+ * From this many entries in the zip there, its check runs with the zip's V8 flags (tuneForZip):
+ * the walk of a big layer grows V8's young generation unless it is held small before (see
+ * SEMI_SPACE_FLAG; 40,000 files, peak RSS of the "nothing to do" check Node 24 95 -> 86 MB),
+ * collections on demand need `--expose-gc` (see collected), and what V8's optimizing compilers
+ * leave of their work on the check's walk stays in the peak RSS of a write that follows (a real
+ * 38,000-file layer with one file changed, Node 24: 107 MB with them, 98 without). That costs
+ * the "nothing to do" check of such a layer ~0.1 s (40,000 small files: 0.29 -> 0.40 s). Any flag
+ * costs ~6 ms of start-up (Node's code cache is keyed to the flags), which a small layer's check
+ * would notice.
+ */
 const MANY_ENTRIES = 10_000;
+/**
+ * Entries walked between two full collections (~8 ms each; see collected): a write's walk, whose
+ * time is zlib's, and the "nothing to do" check's, which is a loop of stat calls that one every
+ * 8,192 entries made 30% slower on 40,000 files.
+ */
+const COLLECT_EVERY = 8_192;
+const CHECK_COLLECT_EVERY = 65_536;
+
+/**
+ * A walk's segments, with a full collection each time `every` more entries were walked: what the
+ * walk left, and what was made of the segments before (entries, names, hashes), is freed then,
+ * not when V8 gets to it. With the young generation held small most of it is promoted, and the
+ * old space grew with the layer: ~20 MB every 100,000 files in a write, ~10 in a check. Nothing
+ * before the flags that allow it are set (a small layer's check).
+ */
+function* collected(segments: Iterable<Listing>, collectAll: (() => void) | undefined, every = COLLECT_EVERY): Generator<Listing> {
+  let since = 0;
+  for (const segment of segments) {
+    since += segment.length;
+    if (since >= every) {
+      collectAll?.();
+      since = 0;
+    }
+    yield segment;
+  }
+}
 
 /** Bumped only with a change to the bytes we write: it forces one rewrite of every zip. */
 const FORMAT = 1;
@@ -71,126 +105,155 @@ export async function zipLayer(opts: ZipLayerOptions): Promise<ZipResult> {
   const startedMs = Date.now();
   const { level, output } = checkZipArgs(opts);
   const time = zipTimestamp();
-  // No zip yet: one will be written, so the writer's threads can boot while the folder is walked.
-  const prepare = !existsSync(output) && level > 0 ? await import("./prepare.js") : undefined;
-  prepare?.startWorkersEarly();
-  // With a zip there, the walk comes first and the writer's flags only with a write. The walk of a
-  // big layer grows V8's young generation unless it is held small before (see SEMI_SPACE_FLAG):
-  // 40,000 files, peak RSS of the "nothing to do" check Node 24 95 -> 86 MB, of an update
-  // 130 -> 109 MB. Any flag costs ~6 ms of start-up (Node's code cache is keyed to the flags),
-  // which a small layer's check would notice, so only when the zip there has many entries.
   const end = readZipEnd(output);
-  if (end && end.entries >= MANY_ENTRIES) v8.setFlagsFromString(SEMI_SPACE_FLAG);
-
-  const entries = await walkLayer(opts.dir, { exclude: opts.exclude, includePycache: opts.includePycache });
-  // ...and start on the files as soon as they are listed: the set-up below took ~15 ms in which
-  // the booted worker had nothing to do.
-  let ahead = prepare && new prepare.Preparer(entries, level, (await import("./atomic.js")).tempPathFor(output));
-  // The walk's garbage (its growable columns, and what lived long enough to reach the old space)
-  // goes before the writer's buffers come on top, rather than whenever V8 gets to it: peak RSS on
-  // Node 24, 120,000 small files 105-116 -> 104 MB, a real 38,000-file folder 99-103 -> 98-99 MB
-  // (Node 20 does not move). It costs the main thread ~15 ms there, so only for big layers.
-  if (prepare && entries.length >= MANY_ENTRIES) prepare.collectAll();
+  // A big layer's check runs with the zip's V8 flags from the start (see MANY_ENTRIES).
+  const big = end && end.entries >= MANY_ENTRIES ? await import("./prepare.js") : undefined;
+  big?.tuneForZip();
+  const walk = (): Generator<Listing> => walkSegments(opts.dir, { exclude: opts.exclude, includePycache: opts.includePycache });
+  const cache = StatCache.load(statCachePath(output));
   try {
-    const unzippedBytes = entries.totalSize();
-    const cache = StatCache.load(statCachePath(output));
     const existing = end ? end.comment : end;
-
-    // Needed now only when there is a zip to compare with; a first write computes it while syncing.
-    let listing: string | undefined;
-    const listingOf = (): string => (listing ??= listingDigest(entries));
-
     // Hash the folder only when the zip there was made by us with the same settings.
     if (typeof existing === "string" && existing.startsWith(zipComment(level, time.seconds, ""))) {
-      // The usual "nothing to do": the same listing as last time and the same zip file, so neither
-      // the per-file hashes nor the digest are looked at (the cache file is not even parsed past its head).
-      const recorded = cache.digestFor(listingOf());
-      const st = statSync(output);
-      const known = cache.zip(st.size, st.mtimeMs, st.ino);
-      if (recorded !== undefined && known && existing === zipComment(level, time.seconds, recorded)) {
-        return { output, status: "unchanged", entries: entries.length, bytes: st.size, unzippedBytes, md5: known.md5, sha256: known.sha256, digest: recorded };
-      }
-      const digest = digestWithCache(entries, cache, startedMs);
-      if (existing === zipComment(level, time.seconds, digest)) {
-        const sums = known ?? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...fileSums(output) };
-        cache.setZip(sums);
-        cache.keepOnly(entries);
-        cache.setListing(entries, listingOf(), digest, startedMs);
-        await cache.save();
-        return { output, status: "unchanged", entries: entries.length, bytes: st.size, unzippedBytes, md5: sums.md5, sha256: sums.sha256, digest };
+      const unchanged = await checkUnchanged(walk, big, output, existing, cache, (digest) => zipComment(level, time.seconds, digest), startedMs);
+      if (unchanged) return unchanged;
+    }
+    return await writeLayerZip(walk, output, opts.output, level, time, cache, existing !== undefined, startedMs);
+  } finally {
+    cache.close();
+  }
+}
+
+/**
+ * The zip there is what this folder gives: its result, with the cache brought up to date. The
+ * usual "nothing to do" is one walk: the same listing as last time and the same zip file, so no
+ * file is read, nor even the cache's file lines. Otherwise a second walk computes the content
+ * digest, reading only the files the cache cannot vouch for.
+ */
+async function checkUnchanged(
+  walk: () => Iterable<Listing>,
+  big: typeof import("./prepare.js") | undefined,
+  output: string,
+  existing: string,
+  cache: StatCache,
+  comment: (digest: string) => string,
+  startedMs: number,
+): Promise<ZipResult | undefined> {
+  const listing = new ListingDigest();
+  let entries = 0;
+  let unzippedBytes = 0;
+  for (const segment of collected(walk(), big?.collectAll, CHECK_COLLECT_EVERY)) {
+    for (const e of segment) listing.add(e);
+    entries += segment.length;
+    unzippedBytes += segment.totalSize();
+  }
+  const listed = listing.digest();
+  const recorded = cache.digestFor(listed);
+  const st = statSync(output);
+  const known = cache.zip(st.size, st.mtimeMs, st.ino);
+  if (recorded !== undefined && known && existing === comment(recorded)) {
+    return { output, status: "unchanged", entries, bytes: st.size, unzippedBytes, md5: known.md5, sha256: known.sha256, digest: recorded };
+  }
+  // The listing changed (a file touched, say): the content may not have.
+  const lines = cache.lines(startedMs);
+  try {
+    const digest = new DigestBuilder();
+    const again = new ListingDigest();
+    for (const segment of collected(walk(), big?.collectAll)) {
+      for (const e of segment) {
+        let hash = "";
+        if (e.type === "file") {
+          hash = cache.lookup(e) ?? hashFileSync(e.absPath, e.path, e.size);
+          lines?.add(e, hash);
+        }
+        digest.add({ path: e.path, type: e.type, mode: e.mode, size: e.size, hash });
+        again.add(e);
       }
     }
+    const content = digest.digest();
+    if (existing !== comment(content)) return undefined;
+    const zip = known ?? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...fileSums(output) };
+    // The second walk's listing, which the lines are of (the folder may have moved since the first).
+    lines?.finish({ zip, ...(lines.allTrusted ? { listing: again.digest(), digest: content } : {}) });
+    return { output, status: "unchanged", entries, bytes: st.size, unzippedBytes, md5: zip.md5, sha256: zip.sha256, digest: content };
+  } finally {
+    lines?.abandon();
+  }
+}
 
-    // A write after a digest: the cache's per-file hashes it parsed (~10 MB for 40,000 files) are
-    // garbage from here on, and a full collection takes them before the writer's own memory comes
-    // on top (40,000 files, one changed: peak RSS sampled every 10 ms, Node 20 133 -> 126 MB,
-    // Node 24 173 -> 130 MB, with the digest fed entry by entry instead of from a list of them all).
-    if (cache.dropFiles() && level > 0) {
-      const p = await import("./prepare.js");
-      ahead ??= new p.Preparer(entries, level, (await import("./atomic.js")).tempPathFor(output));
-      p.collectAll();
-    }
-
-    // Only a real write needs the writer; the "nothing to do" path never loads it.
-    const { writeZip } = await import("./write.js");
-    const { replaceAtomically, removeStaleTemps, tempPathFor } = await import("./atomic.js");
+async function writeLayerZip(
+  walk: () => Generator<Listing>,
+  output: string,
+  shownOutput: string,
+  level: number,
+  time: ReturnType<typeof zipTimestamp>,
+  cache: StatCache,
+  replacing: boolean,
+  startedMs: number,
+): Promise<ZipResult> {
+  const prepare = await import("./prepare.js");
+  const { replaceAtomically, removeStaleTemps, tempPathFor } = await import("./atomic.js");
+  const { writeZip } = await import("./write.js");
+  // No zip yet: the writer's threads boot while the first segments are walked. After a check, the
+  // Preparer starts them once it has walked those: on Node 20 a worker's start lets the young
+  // generation grow until the worker runs (SEMI_SPACE_FLAG), which a walk then would (8 MB
+  // instead of 2 for 10,000 files).
+  if (level > 0 && !replacing) prepare.startWorkersEarly();
+  const ahead = new prepare.Preparer(collected(walk(), prepare.collectAll), level, tempPathFor(output));
+  const lines = cache.lines(startedMs);
+  const listing = new ListingDigest();
+  try {
     try {
       mkdirSync(dirname(output), { recursive: true });
     } catch (err) {
-      throw fsFailure("cannot create the folder of", opts.output, err);
+      throw fsFailure("cannot create the folder of", shownOutput, err);
     }
     removeStaleTemps(output);
     const written = await replaceAtomically(
       output,
       (fh) =>
-        writeZip(fh, entries, { level, dos: time.dos, comment: (digest) => zipComment(level, time.seconds, digest), spillPath: tempPathFor(output) }, ahead),
-      // The listing's digest and the stat cache's text are CPU work on one core (~10 and ~15 ms for
-      // 5,000 files) that would follow the zip's final sync: they run while that sync waits for the
-      // disk. The cache can be saved before the rename: it names the zip by the size, mtime and inode
-      // the rename keeps, so if the zip never gets there the cache does not vouch for any other.
+        writeZip(fh, ahead, {
+          level,
+          dos: time.dos,
+          comment: (digest) => zipComment(level, time.seconds, digest),
+          spillPath: tempPathFor(output),
+          onEntry: (e, hash) => {
+            listing.add(e);
+            if (e.type === "file") lines?.add(e, hash);
+          },
+        }),
+      // The cache is put in place while the zip's final sync waits for the disk. It can be, before
+      // the rename: it names the zip by the size, mtime and inode the rename keeps, so if the zip
+      // never gets there the cache does not vouch for any other.
       (w) => {
-        // The walk's and the writer's garbage goes before the listing adds its own.
-        prepare?.collectAll();
-        cache.replaceFiles(entries, w.hashes, startedMs);
-        cache.setListing(entries, listingOf(), w.digest, startedMs);
-        cache.setZip({ size: w.bytes, mtimeMs: w.mtimeMs, ino: w.ino, md5: w.md5, sha256: w.sha256 });
-        return cache.save();
+        lines?.finish({
+          zip: { size: w.bytes, mtimeMs: w.mtimeMs, ino: w.ino, md5: w.md5, sha256: w.sha256 },
+          ...(lines.allTrusted ? { listing: listing.digest(), digest: w.digest } : {}),
+        });
       },
     );
-    // Saved again only if the zip in place is not what the cache says (a file system whose rename
+    // Rewritten only if the zip in place is not what the cache says (a file system whose rename
     // changes either).
     const st = statSync(output);
-    const sums = { md5: written.md5, sha256: written.sha256 };
-    cache.setZip({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...sums });
-    await cache.save();
+    if (st.mtimeMs !== written.mtimeMs || st.ino !== written.ino) {
+      StatCache.load(statCachePath(output)).rewriteZip({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, md5: written.md5, sha256: written.sha256 });
+    }
     return {
       output,
-      status: existing === undefined ? "created" : "updated",
-      entries: entries.length,
+      status: replacing ? "updated" : "created",
+      entries: written.entries,
       bytes: written.bytes,
-      unzippedBytes,
-      md5: sums.md5,
-      sha256: sums.sha256,
+      unzippedBytes: written.unzippedBytes,
+      md5: written.md5,
+      sha256: written.sha256,
       digest: written.digest,
     };
+  } catch (err) {
+    lines?.abandon();
+    throw err;
   } finally {
-    await ahead?.close();
+    await ahead.close();
   }
-}
-
-/** The content digest, reading only the files the stat cache cannot vouch for. */
-function digestWithCache(entries: Listing, cache: StatCache, startedMs: number): string {
-  const digest = new DigestBuilder();
-  for (const e of entries) {
-    let hash = "";
-    if (e.type === "file") {
-      const known = cache.lookup(e);
-      hash = known ?? hashFileSync(e.absPath, e.path, e.size);
-      if (known === undefined) cache.remember(e, hash, startedMs);
-    }
-    digest.add({ path: e.path, type: e.type, mode: e.mode, size: e.size, hash });
-  }
-  return digest.digest();
 }
 
 /** The zip must not end up in the folder it is made from (it would zip itself next time). */

@@ -625,7 +625,7 @@ function workerMain(run: (req: BatchRequest | BigRequest) => BatchReply | BigRep
  * - `--semi-space-growth-factor=1` (SEMI_SPACE_FLAG): the young generation stays small.
  * - `--expose-gc`: young collections on demand (collector), in the workers too.
  */
-function tuneForZip(): void {
+export function tuneForZip(): void {
   if (tuned) return;
   loadWriterModules();
   for (const flag of ["--no-opt", "--no-maglev", SEMI_SPACE_FLAG, "--expose-gc"]) v8.setFlagsFromString(flag);
@@ -660,11 +660,9 @@ function collector(vmm: typeof vm): (type: "minor" | "major") => void {
 }
 
 /**
- * A full collection on the main thread; nothing until the flags are set. For the end of a write,
- * while the zip is synced: the walk's and the writer's garbage that young collections promoted
- * is freed before the stat cache is built on top of it (peak RSS of a 37,000-file layer on
- * Node 24: 149 -> 144 MB, 20,000 small files 101 -> 96 MB; Node 20 the same; no wall time,
- * since the main thread is waiting for the disk then).
+ * A full collection on the main thread; nothing until the flags are set. After each big segment
+ * of a walk (layer-zip.ts, collected): what young collections promoted of the walk's and the
+ * writer's garbage is freed then, so the old space does not grow with the layer.
  */
 export function collectAll(): void {
   collectHere("major");
@@ -703,6 +701,14 @@ const WORKER_SOURCE = [
   `const collect = (${collector.toString()})(require("node:vm"));`,
   `(${workerMain.toString()})((req) => (req.big ? runBig(prepare, req) : runBatch(prepare, req)), parentPort, () => collect("minor"));`,
 ].join("\n");
+
+/** A segment of a walk added to a Preparer; `base`: the index of its first entry. */
+interface Segment {
+  base: number;
+  entries: Listing;
+  /** entry index - base -> batch number, -1 for entries the writer handles itself */
+  batchOf: Int32Array;
+}
 
 interface Batch {
   /** entry indices, ascending */
@@ -785,10 +791,19 @@ const WORKER_QUEUE = 4;
  * has time for (a fixed split left one core idle for ~20% of a cold zip). Small layers use no worker.
  */
 export class Preparer {
+  /**
+   * The batches not written yet, in order: batches[k] is batch number `dropped + k`. The segments
+   * of a walk are added one ahead of the writer, and what it has written is dropped, so this and
+   * `segments` hold at most two segments' worth whatever the size of the layer.
+   */
   private readonly batches: Batch[] = [];
-  /** entry index -> batch index, -1 for entries the writer handles itself */
-  private readonly batchOf: Int32Array;
-  private readonly workers: WorkerSlot[] = [];
+  private dropped = 0;
+  /** the entries added and not all written yet */
+  private readonly segments: Segment[] = [];
+  /** entries added so far: the next segment's first index */
+  private added = 0;
+  /** undefined until decided (see pull) */
+  private workers: WorkerSlot[] | undefined;
   private readonly prepare = preparer({ fs, zlib, crypto }, deflater(zlib, copyInto), copyInto, PIECE_BYTES);
   private readonly ring = new Ring(RING_BYTES);
   /**
@@ -797,7 +812,8 @@ export class Preparer {
    * only run as far ahead as the ring holds (4 MiB of files): on the data/API layer, 54 MB in 4
    * such files were 1.2 s of its 2.7 s cold zip with one core idle. A worker now deflates them
    * one at a time into temp files (see preparer's big), beside the main thread's batches, and the
-   * main thread takes the next one itself whenever it would otherwise wait.
+   * main thread takes the next one itself whenever it would otherwise wait. Never dropped: a
+   * layer holds few (Lambda's 250 MB over 4 MiB).
    */
   private readonly bigJobs: BigJob[] = [];
   private readonly bigOf = new Map<number, BigJob>();
@@ -806,26 +822,78 @@ export class Preparer {
   /** a batch whose last file was taken: its data is freed when the next file is */
   private written?: Batch;
   private sinceGc = 0;
-  /** the first batch not handed out yet */
+  /** the number of the first batch not handed out yet */
   private nextFree = 0;
   private failure?: Error;
 
-  /** `spillPath`: where a worker may make (and at once unlink) the files of big files; none: the writer streams them. */
+  private readonly source: Iterator<Listing>;
+  /** the source has no segment left */
+  private exhausted = false;
+  /** of the files added */
+  private bytes = 0;
+
+  /**
+   * Prepares the files of a walk's segments (see walkSegments), each walked only as the writer
+   * reaches the one before: the first two now, for a head start. `spillPath`: where a worker may
+   * make (and at once unlink) the files of big files; none: the writer streams them.
+   */
   constructor(
-    private readonly entries: Listing,
+    source: Iterable<Listing>,
     private readonly level: number,
     private readonly spillPath?: string,
   ) {
-    this.batchOf = new Int32Array(entries.length).fill(-1);
+    this.source = source[Symbol.iterator]();
+    for (let n = 0; n < 2 && !this.exhausted; n++) this.pull();
+    this.pump();
+  }
+
+  /** Every entry in zip order; the next segment is walked and added when the writer starts on the last one added. */
+  *entries(): Generator<LayerEntry> {
+    for (let i = 0; ; ) {
+      while (i >= this.added && !this.exhausted) this.pull();
+      if (i >= this.added) return;
+      const seg = this.segmentOf(i);
+      if (seg === this.segments.at(-1) && !this.exhausted) {
+        this.pull();
+        this.pump();
+      }
+      for (let k = i - seg.base; k < seg.entries.length; k++, i++) yield seg.entries.get(k);
+    }
+  }
+
+  /**
+   * Adds the source's next segment, if any, and decides on the workers once that can be told: as
+   * soon as there are PARALLEL_MIN_BYTES to deflate, none if the walk ends first. Not from the
+   * number of entries: on Node 20 a worker's start lets the main thread's young generation grow
+   * until the worker runs (SEMI_SPACE_FLAG), 8 MB instead of 2 for the update of a 10,000-entry
+   * layer of small files, which needs no worker.
+   */
+  private pull(): void {
+    const r = this.source.next();
+    if (r.done) this.exhausted = true;
+    else this.bytes += this.add(r.value);
+    if (!this.workers && this.bytes >= PARALLEL_MIN_BYTES) this.workers = this.startWorkers(workerCount());
+    else if (!this.workers && this.exhausted) this.workers = this.startWorkers(0);
+  }
+
+  /** A segment of entries, in zip order, after the ones added before: its files' bytes. */
+  private add(entries: Listing): number {
+    const base = this.added;
+    this.added += entries.length;
+    const batchOf = new Int32Array(entries.length).fill(-1);
+    this.segments.push({ base, entries, batchOf });
     let total = 0;
     let cur: Batch | undefined;
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries.get(i);
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries.get(k);
       if (e.type !== "file") continue;
       if (e.size > WHOLE_FILE_MAX) {
-        if (spillPath === undefined || level === 0) continue;
+        // Streamed by the writer instead.
+        if (this.spillPath === undefined || this.level === 0 || this.workers?.length === 0) continue;
         total += e.size;
-        this.bigJobs.push({ index: i });
+        const job = { index: base + k };
+        this.bigJobs.push(job);
+        this.bigOf.set(job.index, job);
         continue;
       }
       total += e.size;
@@ -833,17 +901,21 @@ export class Preparer {
         cur = { indices: [], bytes: 0 };
         this.batches.push(cur);
       }
-      cur.indices.push(i);
+      cur.indices.push(base + k);
       cur.bytes += e.size;
-      this.batchOf[i] = this.batches.length - 1;
+      batchOf[k] = this.dropped + this.batches.length - 1;
     }
-    const n = total < PARALLEL_MIN_BYTES ? 0 : workerCount();
+    return total;
+  }
+
+  private startWorkers(n: number): WorkerSlot[] {
     let workers = started.splice(0);
     tuneForZip();
     if (workers.length !== n) {
       for (const w of workers) void w.terminate();
       workers = startWorkers(n);
     }
+    const slots: WorkerSlot[] = [];
     for (const worker of workers) {
       worker.ref();
       const slot: WorkerSlot = { worker, queue: [], bigs: 0 };
@@ -852,16 +924,34 @@ export class Preparer {
         this.failure = err;
         for (const resolve of slot.queue.splice(0)) resolve({ methods: [], crcs: [], hashes: new Uint8Array(0), offsets: [], lengths: [], method: -1 });
       });
-      this.workers.push(slot);
+      slots.push(slot);
     }
-    if (this.workers.length === 0) this.bigJobs.length = 0;
-    for (const job of this.bigJobs) this.bigOf.set(job.index, job);
-    this.pump();
+    if (slots.length === 0) {
+      for (const job of this.bigJobs) this.bigOf.delete(job.index);
+      this.bigJobs.length = 0;
+    }
+    return slots;
+  }
+
+  /** Entry `i`, from the segment that holds it. */
+  private entry(i: number): LayerEntry {
+    const seg = this.segmentOf(i);
+    return seg.entries.get(i - seg.base);
+  }
+
+  private segmentOf(i: number): Segment {
+    for (const seg of this.segments) if (i < seg.base + seg.entries.length) return seg;
+    throw new Error(`internal: entry ${i} is not here`);
+  }
+
+  /** Forgets the segments wholly before entry `i`, which the writer is taking. */
+  private dropBefore(i: number): void {
+    while (this.segments.length > 1 && this.segments[0]!.base + this.segments[0]!.entries.length <= i) this.segments.shift();
   }
 
   /** Claims the next free batch when the ring has room for it (always when nothing is out). */
   private claim(): Batch | undefined {
-    const b = this.batches[this.nextFree];
+    const b = this.batches[this.nextFree - this.dropped];
     if (!b) return undefined;
     const at = this.ring.take(b.bytes);
     if (at < 0) return undefined;
@@ -876,7 +966,7 @@ export class Preparer {
    * batches meanwhile).
    */
   private pump(): void {
-    if (this.failure) return;
+    if (this.failure || !this.workers) return;
     for (const slot of this.workers) {
       if (slot.bigs === 0 && slot.queue.length === 0 && this.nextBig < this.bigJobs.length) this.sendBig(slot, this.bigJobs[this.nextBig++]!);
       if (slot.bigs > 0) continue;
@@ -916,7 +1006,7 @@ export class Preparer {
    * when it cannot be made (its folder is not made yet, say): the writer streams the file itself.
    */
   private bigRequest(job: BigJob): BigRequest | undefined {
-    const e = this.entries.get(job.index);
+    const e = this.entry(job.index);
     const path = `${this.spillPath}-${job.index}.tmp`;
     try {
       job.fd = fs.openSync(path, "wx+", 0o600);
@@ -936,6 +1026,8 @@ export class Preparer {
   takeBig(i: number): Promise<BigPrepared | undefined> | undefined {
     const job = this.bigOf.get(i);
     if (!job) return undefined;
+    this.bigOf.delete(i);
+    this.dropBefore(i);
     // The previous file's data is written by now (Prepared.data): its batch's space can be reused.
     if (this.written) this.release();
     return this.bigWhenReady(job);
@@ -949,7 +1041,7 @@ export class Preparer {
     const fd = job.fd ?? -1;
     // Only deflated bytes are read back: otherwise the writer has no use for the file.
     if (r.method !== 8 && fd >= 0) fs.closeSync(fd);
-    if (r.failed) throw this.translate(Object.assign(new Error(r.failed.message), { code: r.failed.code }), this.entries.get(job.index));
+    if (r.failed) throw this.translate(Object.assign(new Error(r.failed.message), { code: r.failed.code }), this.entry(job.index));
     return r.method < 0 ? undefined : ({ ...r, fd: r.method === 8 ? fd : -1 } as BigPrepared);
   }
 
@@ -978,7 +1070,7 @@ export class Preparer {
     const sizes: number[] = [];
     // One entry object per file (the Listing makes one each time it is asked).
     for (const i of b.indices) {
-      const e = this.entries.get(i);
+      const e = this.entry(i);
       paths.push(e.absPath);
       sizes.push(e.size);
     }
@@ -991,7 +1083,9 @@ export class Preparer {
    * then takes them without a turn of the event loop.
    */
   take(i: number): Prepared | Promise<Prepared> {
-    const b = this.batches[this.batchOf[i]!];
+    this.dropBefore(i);
+    const seg = this.segmentOf(i);
+    const b = this.batches[seg.batchOf[i - seg.base]! - this.dropped];
     if (!b) throw new Error(`internal: entry ${i} is not prepared here`);
     // The previous file's data is written by now (Prepared.data): its batch's space can be reused.
     if (this.written && this.written !== b) this.release();
@@ -1026,7 +1120,7 @@ export class Preparer {
     const k = b.indices.indexOf(i);
     if (r.failed && r.failed.index <= k) {
       const { code, message } = r.failed;
-      throw this.translate(Object.assign(new Error(message), { code }), this.entries.get(b.indices[r.failed.index]!));
+      throw this.translate(Object.assign(new Error(message), { code }), this.entry(b.indices[r.failed.index]!));
     }
     const data = Buffer.from(this.ring.buffer, r.offsets[k]!, r.lengths[k]!);
     // Freed when the next file is taken, once the writer is done with this one.
@@ -1038,6 +1132,11 @@ export class Preparer {
   private release(): void {
     const b = this.written!;
     this.written = undefined;
+    // Batches are written in order, so the one written is the first kept.
+    if (this.batches[0] === b) {
+      this.batches.shift();
+      this.dropped++;
+    }
     this.ring.free();
     b.reply = undefined;
     b.done = undefined;
@@ -1056,9 +1155,9 @@ export class Preparer {
 
   /** Stops the workers; no read outlives the writer's file. */
   async close(): Promise<void> {
-    this.nextFree = this.batches.length;
+    this.nextFree = this.dropped + this.batches.length;
     this.nextBig = this.bigJobs.length;
-    await Promise.all(this.workers.map((s) => s.worker.terminate()));
+    await Promise.all((this.workers ?? []).map((s) => s.worker.terminate()));
     // Big files handed out and never taken (the write failed first); their workers are gone. Once:
     // a Preparer may be closed twice (by writeZip, and by the caller that made it).
     for (const job of this.bigJobs) {

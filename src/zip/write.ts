@@ -33,12 +33,15 @@ export interface ZipWriteParams {
   comment: (digest: string) => string;
   /** where the central directory's spill file goes (see CentralDirectory); kept in memory without it */
   spillPath?: string;
+  /** told of each entry as it is written, with the hex SHA-256 of its content ("" for a folder) */
+  onEntry?: (e: LayerEntry, hash: string) => void;
 }
 
 export interface ZipWriteResult {
   digest: string;
-  /** SHA-256 of each entry, 32 bytes each, in entry order; zeros for directories */
-  hashes: Buffer;
+  entries: number;
+  /** the files' bytes, unzipped */
+  unzippedBytes: number;
   bytes: number;
   /** of the zip file: MD5 hex and base64 SHA-256 */
   md5: string;
@@ -52,17 +55,20 @@ const STREAM_CHUNK = 256 << 10;
 /** One read buffer for every streamed file: each chunk is consumed (hashed, deflated or copied) before the next read. */
 let streamBuffer: Buffer | undefined;
 
-/** `ahead`: a Preparer the caller already started on these entries (it is closed here either way). */
-export async function writeZip(fh: FileHandle, entries: Listing, params: ZipWriteParams, ahead?: Preparer): Promise<ZipWriteResult> {
+/**
+ * Writes the entries of a walk's segments (see walkSegments), or of a Preparer the caller already
+ * started on them (it is closed here either way).
+ */
+export async function writeZip(fh: FileHandle, source: Iterable<Listing> | Preparer, params: ZipWriteParams): Promise<ZipWriteResult> {
   const out = new Output(fh);
   const central = new CentralDirectory(params.spillPath);
   const appendLocalHeader = localHeaderAppender(out, params.dos);
-  const hashes = Buffer.alloc(entries.length * 32);
   const digest = new DigestBuilder();
-  ahead ??= new Preparer(entries, params.level, params.spillPath);
+  const ahead = source instanceof Preparer ? source : new Preparer(source, params.level, params.spillPath);
+  let i = 0;
+  let unzippedBytes = 0;
   try {
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries.get(i);
+    for (const e of ahead.entries()) {
       const name = Buffer.from(zipName(e), "utf8");
       const offset = out.position;
       let rec: EntryRecord;
@@ -86,18 +92,21 @@ export async function writeZip(fh: FileHandle, entries: Listing, params: ZipWrit
         w = out.append(p.data);
         if (w) await w;
       }
-      hash?.copy(hashes, i * 32);
-      digest.add({ path: e.path, type: e.type, mode: e.mode, size: e.size, hash: hash ? hash.toString("hex") : "" });
+      const hex = hash ? hash.toString("hex") : "";
+      digest.add({ path: e.path, type: e.type, mode: e.mode, size: e.size, hash: hex });
+      params.onEntry?.(e, hex);
+      unzippedBytes += e.size;
+      i++;
       const c = central.add(rec, params.dos);
       if (c) await c;
     }
     const cdOffset = out.position;
     for await (const part of central.parts()) await out.append(part);
     const contentDigest = digest.digest();
-    await out.append(endRecords(entries.length, cdOffset, central.size, Buffer.from(params.comment(contentDigest), "utf8")));
+    await out.append(endRecords(i, cdOffset, central.size, Buffer.from(params.comment(contentDigest), "utf8")));
     const sums = await out.finish();
     const { mtimeMs, ino } = await fh.stat();
-    return { digest: contentDigest, hashes, ...sums, mtimeMs, ino };
+    return { digest: contentDigest, entries: i, unzippedBytes, ...sums, mtimeMs, ino };
   } finally {
     await ahead.close();
     await central.close();

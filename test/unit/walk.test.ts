@@ -2,7 +2,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { walkLayer } from "../../src/layer/walk.js";
+import { walkLayer, walkSegments } from "../../src/layer/walk.js";
 import { tempDir, writeTree } from "./support.js";
 
 describe("walkLayer", () => {
@@ -12,6 +12,27 @@ describe("walkLayer", () => {
     writeTree(root, { "a-b": "x", "a/b": "x", B: "x", "\u{1F600}": "x", "\uFF21": "x", "a/a/": null });
     const paths = [...(await walkLayer(root))].map((e) => e.path + (e.type === "directory" ? "/" : ""));
     expect(paths).toEqual(["B", "a-b", "a/", "a/a/", "a/b", "\uFF21", "\u{1F600}"]);
+  });
+
+  it("walks in segments of at most N entries, together the one listing's entries in its order", async () => {
+    const root = join(tempDir(), "layer");
+    // Names where a folder's "/" sorts against its siblings' next characters, and where UTF-16
+    // and UTF-8 order differ, at several depths.
+    const tree: Record<string, string | null> = { "a-b": "x", "a/b": "x", "a/a/": null, B: "x", "\u{1F600}/\uFF21": "x", "\uFF21/x": "x" };
+    for (let i = 0; i < 40; i++) tree[`p${i % 4}/${i % 3 ? "q/" : ""}m${i}${i % 5 ? ".py" : ""}`] = "x";
+    tree["p1.py"] = "x";
+    tree["p1/q.py"] = "x";
+    writeTree(root, tree);
+    const one = [...(await walkLayer(root))].map((e) => [e.path, e.type, e.mode, e.size]);
+    expect(one.length).toBeGreaterThan(50);
+    for (const n of [1, 3, 16, 1000]) {
+      const segments = [...walkSegments(root, {}, n)];
+      expect(segments.every((s) => s.length <= n)).toBe(true);
+      expect(segments.flatMap((s) => [...s].map((e) => [e.path, e.type, e.mode, e.size]))).toEqual(one);
+    }
+    // Byte order of the whole zip names, as one sort of them gives (zip readers list them so).
+    const names = one.map(([p, type]) => `${p}${type === "directory" ? "/" : ""}`);
+    expect(names).toEqual([...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
   });
 
   it("normalizes modes from the execute bits only", async () => {

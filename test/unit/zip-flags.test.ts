@@ -48,7 +48,7 @@ describe("a write's V8 flags", () => {
         `import { Preparer, startWorkersEarly } from ${JSON.stringify(resolve("src/zip/prepare.ts"))};`,
         "startWorkersEarly();",
         `const entries = await walkLayer(${JSON.stringify(dir)});`,
-        "const p = new Preparer(entries, 1);",
+        "const p = new Preparer([entries], 1);",
         "for (let i = 0; i < entries.length; i++) { const t = p.take(i); if (t instanceof Promise) await t; }",
         "await p.close();",
         // Objects that survive, as a walk's entries do: V8 grows the young generation for them unless told not to.

@@ -6,11 +6,13 @@ import { describe, expect, it } from "vitest";
 import { zipLayer } from "../../src/zip/layer-zip.js";
 import { bytesOf, mtimeNs, runCli, sampleTree, setAllMtimes, tempDir, unzipTest, writeTree, zipListing, zipNames } from "./support.js";
 
-/** `<zip>.stat.json`: a head line (zip identity, listing, digest), then the per-file hashes. */
-function statCacheLines(out: string): { head: Record<string, unknown>; files: Record<string, unknown>; text: string } {
-  const text = readFileSync(`${out}.stat.json`, "utf8");
-  const [head, files] = text.split("\n");
-  return { head: JSON.parse(head!), files: JSON.parse(files!), text };
+/** `<zip>.stat.json`: a line per file `[path, size, mtimeMs, hash]` in zip order, then the head (zip identity, listing, digest). */
+function statCacheLines(out: string): { head: Record<string, unknown>; files: Record<string, unknown>; paths: string[]; headLine: string } {
+  const lines = readFileSync(`${out}.stat.json`, "utf8").split("\n");
+  expect(lines.pop()).toBe("");
+  const headLine = lines.pop()!;
+  const parsed = lines.map((l) => JSON.parse(l) as [string, number, number, string]);
+  return { head: JSON.parse(headLine), files: Object.fromEntries(parsed.map(([p, ...rest]) => [p, rest])), paths: parsed.map(([p]) => p), headLine };
 }
 
 const ALL_FILES = Object.keys(sampleTree()).filter((p) => !p.endsWith("/"));
@@ -23,7 +25,7 @@ function fresh(name: string): { dir: string; out: string } {
 }
 
 describe("incremental zip", () => {
-  it("keeps every file's hash in the stat cache, written in parts from the write's own hashes (4,097 files, one too fresh; ~12 parts)", async () => {
+  it("keeps every file's hash in the stat cache, a line each in zip order (4,097 files, one too fresh)", async () => {
     const work = tempDir();
     const dir = join(work, "parts");
     const tree: Record<string, string> = {};
@@ -45,14 +47,14 @@ describe("incremental zip", () => {
     }
     expect(statCacheLines(out).files).toEqual(expected);
     expect((await zipLayer({ dir, output: out })).status).toBe("unchanged");
-    // Once old enough, the fresh file is hashed into the loaded cache, which is saved from that
-    // object (4,097 members now): JSON.stringify's own text of it.
+    // Once old enough, the fresh file is hashed beside the cached ones, and the cache written again.
     utimesSync(join(dir, "p0/fresh.py"), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
     expect((await zipLayer({ dir, output: out })).status).toBe("unchanged");
     const saved = statCacheLines(out);
     const st = statSync(join(dir, "p0/fresh.py"));
     expect(saved.files).toEqual({ ...expected, "p0/fresh.py": [st.size, st.mtimeMs, createHash("sha256").update("new\n").digest("hex")] });
-    expect(saved.text.split("\n")[1]).toBe(JSON.stringify(saved.files));
+    // In zip order, which is how they are looked up: beside the walk, each line read once.
+    expect(saved.paths).toEqual(zipNames(out).filter((n) => !n.endsWith("/")));
   });
 
   it("second run: nothing to do, exit 0, the zip's bytes and mtime untouched", async () => {
@@ -135,6 +137,19 @@ describe("incremental zip", () => {
     rmSync(`${out}.stat.json`);
     expect((await zipLayer({ dir, output: out })).status).toBe("updated");
 
+    // The cache's lines are read beside the walk, in zip order: a file whose line comes after
+    // files that changed, files without a line and names UTF-16 orders otherwise, is still
+    // vouched for. Tampered with (same size and mtime) and found unchanged, it was not read.
+    const late = join(dir, "zz/\u{1F600}/late.py");
+    writeTree(dir, { "zz/\uFF21.py": "a = 1\n", "zz/\u{1F600}/late.py": "b = 2\n", "python/pkg/touched.py": "c = 3\n" });
+    setAllMtimes(dir, ["zz/\uFF21.py", "zz/\u{1F600}/late.py", "python/pkg/touched.py"], old);
+    await zipLayer({ dir, output: out });
+    expect(statCacheLines(out).paths).toEqual(expect.arrayContaining(["zz/\uFF21.py", "zz/\u{1F600}/late.py"]));
+    utimesSync(join(dir, "python/pkg/touched.py"), new Date(old.getTime() + 1000), new Date(old.getTime() + 1000));
+    writeFileSync(late, "b = 9\n");
+    utimesSync(late, old, old);
+    expect((await zipLayer({ dir, output: out })).status).toBe("unchanged");
+
     // A fresh file is re-read every time: same size, mtime put back, still seen.
     const young = join(dir, "python/Ä-unicode.txt");
     const t = statSync(young).mtime;
@@ -149,14 +164,14 @@ describe("incremental zip", () => {
     const old = new Date(Date.now() - 3600_000);
     setAllMtimes(dir, ALL_FILES, old);
     const created = await zipLayer({ dir, output: out });
-    expect(statCacheLines(out).head).toMatchObject({ version: 2, listing: expect.stringMatching(/^[0-9a-f]{64}$/), digest: created.digest });
+    expect(statCacheLines(out).head).toMatchObject({ version: 3, listing: expect.stringMatching(/^[0-9a-f]{64}$/), digest: created.digest });
 
     // The per-file hashes are not read at all when the listing matches: garbage there changes nothing.
-    const { text } = statCacheLines(out);
-    writeFileSync(`${out}.stat.json`, `${text.split("\n")[0]}\n{ not json\n`);
+    const { headLine } = statCacheLines(out);
+    writeFileSync(`${out}.stat.json`, `{ not json\n${headLine}\n`);
     const again = await zipLayer({ dir, output: out });
     expect(again).toMatchObject({ status: "unchanged", digest: created.digest, md5: created.md5, sha256: created.sha256 });
-    expect(readFileSync(`${out}.stat.json`, "utf8")).toBe(`${text.split("\n")[0]}\n{ not json\n`);
+    expect(readFileSync(`${out}.stat.json`, "utf8")).toBe(`{ not json\n${headLine}\n`);
 
     // A zip put back by a copy (another inode, same bytes) is not taken on the listing's word: its sums are recomputed.
     const bytes = bytesOf(out);
