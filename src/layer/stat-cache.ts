@@ -70,7 +70,7 @@ export class StatCache {
 
   private constructor(
     readonly path: string,
-    readonly head: CacheHead,
+    private readonly head: CacheHead,
     /** where the head line starts: the file lines end there */
     private readonly linesEnd: number,
   ) {}
@@ -127,7 +127,6 @@ export class StatCache {
 
   /** A new cache file, written line by line as files are hashed (in zip order); undefined when it cannot be made. */
   lines(readAtMs: number): CacheLines | undefined {
-    this.close();
     return CacheLines.open(this.path, readAtMs);
   }
 

@@ -171,10 +171,8 @@ export function walkSegments(dir: string, opts: WalkOptions = {}, segmentEntries
 
 /** A folder's child, found and checked before the folder's children are sorted. */
 interface Child {
-  /** the zip name's last part: the name, and "/" for a folder */
-  key: string;
-  rel: string;
-  abs: string;
+  /** its paths are made when it is listed: a folder's children are all held while it is walked */
+  name: string;
   kind: number;
   size: number;
   mtimeMs: number;
@@ -203,18 +201,20 @@ class Walker {
 
   /** `ancestors` holds the real paths of the folders being walked, to refuse symlink loops. */
   private *visitDir(absDir: string, relDir: string, ancestors: Set<string>): Generator<Listing> {
-    const children = sortByZipName(this.children(absDir, relDir), (c) => c.key);
+    // Sorted by the last part of their zip names: a folder's with its "/".
+    const children = sortByZipName(this.children(absDir, relDir), (c) => (c.kind === FOLDER ? `${c.name}/` : c.name));
     for (const c of children) {
-      this.paths.push(c.rel);
+      const rel = relPath(relDir, c.name);
+      this.paths.push(rel);
       this.kinds.push(c.kind);
       this.sizes.push(c.size);
       this.mtimes.push(c.mtimeMs);
       if (this.paths.length >= this.segmentEntries) yield this.segment();
       if (c.kind !== FOLDER) continue;
       if (c.real !== undefined && ancestors.has(c.real)) {
-        throw new UserError(`symlink loop in layer: ${c.rel} -> ${relative(this.rootReal, c.real) || "."}`);
+        throw new UserError(`symlink loop in layer: ${rel} -> ${relative(this.rootReal, c.real) || "."}`);
       }
-      yield* this.visitDir(c.abs, c.rel, c.real === undefined ? ancestors : new Set(ancestors).add(c.real));
+      yield* this.visitDir(`${absDir}${sep}${c.name}`, rel, c.real === undefined ? ancestors : new Set(ancestors).add(c.real));
     }
   }
 
@@ -229,14 +229,12 @@ class Walker {
     const children: Child[] = [];
     for (const d of dirents) {
       const name = d.name;
-      // Joined, not concatenated: a flat string, as a Listing keeps it (a template literal's chain
-      // of V8 cons strings, flattened later by the fs calls, kept ~60 bytes more an entry).
-      const rel = relDir ? [relDir, name].join("/") : name;
+      const rel = relPath(relDir, name);
       const abs = `${absDir}${sep}${name}`; // absDir is absolute and normalized already
       if (name.includes("\uFFFD") && this.undecodable(absDir, abs, rel, d)) continue;
       if (d.isDirectory()) {
         // Folders need no stat: their entries carry no time, size or content.
-        if (!this.excluded(rel, true)) children.push(folder(name, rel, abs));
+        if (!this.excluded(rel, true)) children.push(folder(name));
         continue;
       }
       let st: Stats;
@@ -249,9 +247,9 @@ class Walker {
       if (st.isSymbolicLink()) {
         child = this.followLink(name, abs, rel);
       } else if (st.isDirectory()) {
-        if (!this.excluded(rel, true)) child = folder(name, rel, abs);
+        if (!this.excluded(rel, true)) child = folder(name);
       } else if (st.isFile()) {
-        if (!this.excluded(rel, false)) child = file(name, rel, abs, st);
+        if (!this.excluded(rel, false)) child = file(name, st);
       } else if (!this.excluded(rel, false)) {
         throw new UserError(`cannot zip ${rel}: not a regular file, folder or symlink (${kindOf(st)})`);
       }
@@ -277,8 +275,8 @@ class Walker {
     if (real !== this.rootReal && !real.startsWith(this.rootReal + sep)) {
       throw new UserError(`symlink escapes the layer folder: ${rel} -> ${real}`);
     }
-    if (target.isDirectory()) return this.excluded(rel, true) ? undefined : { ...folder(name, rel, abs), real };
-    if (target.isFile()) return file(name, rel, abs, target);
+    if (target.isDirectory()) return this.excluded(rel, true) ? undefined : { ...folder(name), real };
+    if (target.isFile()) return file(name, target);
     throw new UserError(`cannot zip ${rel}: symlink to ${kindOf(target)}`);
   }
 
@@ -305,12 +303,20 @@ class Walker {
   }
 }
 
-function folder(name: string, rel: string, abs: string): Child {
-  return { key: `${name}/`, rel, abs, kind: FOLDER, size: 0, mtimeMs: 0 };
+function folder(name: string): Child {
+  return { name, kind: FOLDER, size: 0, mtimeMs: 0 };
 }
 
-function file(name: string, rel: string, abs: string, st: Stats): Child {
-  return { key: name, rel, abs, kind: normalizeMode("file", st.mode) === EXEC_MODE ? EXEC_FILE : FILE, size: st.size, mtimeMs: st.mtimeMs };
+function file(name: string, st: Stats): Child {
+  return { name, kind: normalizeMode("file", st.mode) === EXEC_MODE ? EXEC_FILE : FILE, size: st.size, mtimeMs: st.mtimeMs };
+}
+
+/**
+ * Joined, not concatenated: a flat string, as a Listing keeps it (a template literal's chain of
+ * V8 cons strings, flattened later by the fs calls, kept ~60 bytes more an entry).
+ */
+function relPath(relDir: string, name: string): string {
+  return relDir ? [relDir, name].join("/") : name;
 }
 
 /** Printable ASCII as is, every other byte as \xNN: `caf\xe9.txt`. */
