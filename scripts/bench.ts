@@ -5,9 +5,9 @@
 //
 // Tree: 5,000 files / 100 MiB in nested package folders, a third of the bytes incompressible, the
 // rest source-like text; generated from a fixed seed into a temp folder, mtimes set an hour back
-// (as after a CI cache restore). A second tree of 40,000 files / 200 MiB (Lambda allows 250 MB
-// unzipped) shows peak RSS where it grows with the entries. Each measurement is the median of
-// several runs, interleaved.
+// (as after a CI cache restore). Two big layers, 40,000 files / 200 MiB (Lambda allows 250 MB
+// unzipped) and 120,000 small files, show peak RSS at any size: cold, one file changed, nothing
+// to do. Each measurement is the median of several runs, interleaved.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -101,6 +101,56 @@ function generateTree(root: string, files = FILES, totalBytes = TOTAL_BYTES): { 
     bytes += size;
   }
   return { files, bytes };
+}
+
+interface BigLayerSamples {
+  label: string;
+  infozip: Sample[];
+  ours: Sample[];
+  infozipChanged: Sample[];
+  oursChanged: Sample[];
+  infozipSame: Sample[];
+  oursSame: Sample[];
+}
+
+/**
+ * A generated layer of `files` files: cold zips, then one file changed (its content and mtime,
+ * still old enough for the stat cache to trust), then nothing to do; Info-ZIP each time beside
+ * (`zip -r -u` updates the changed entry and copies the others). The tree is removed after.
+ */
+function bigLayer(work: string, label: string, files: number, bytes: number): BigLayerSamples {
+  const tree = join(work, "big");
+  const info = join(work, "big-infozip.zip");
+  const ours = join(work, "big.zip");
+  generateTree(tree, files, bytes);
+  const b: BigLayerSamples = { label, infozip: [], ours: [], infozipChanged: [], oursChanged: [], infozipSame: [], oursSame: [] };
+  const runs = Math.min(RUNS, 3);
+  const oursCmd = [NODE, CLI, "zip", tree, "-o", ours, "--level", String(LEVEL)];
+  const infoUpdate = ["zip", "-r", "-u", "-X", "-q", `-${LEVEL}`, info, "."];
+  for (let i = 0; i < runs; i++) {
+    rmSync(info, { force: true });
+    b.infozip.push(measure(["zip", "-r", "-X", "-q", `-${LEVEL}`, info, "."], tree));
+    rmSync(ours, { force: true });
+    rmSync(`${ours}.stat.json`, { force: true });
+    b.ours.push(measure(oursCmd, work));
+  }
+  const changed = join(tree, "python", "pkg00", "mod0", "m0.py");
+  const old = Date.now() / 1000 - 3600;
+  for (let i = 0; i < runs; i++) {
+    writeFileSync(changed, `changed = ${i}\n`, { flag: "a" });
+    // Apart by more than the 2 s of a zip entry's DOS time, or Info-ZIP sees nothing new.
+    const mtime = old + 10 * (i + 1);
+    utimesSync(changed, mtime, mtime);
+    b.infozipChanged.push(measure(infoUpdate, tree));
+    b.oursChanged.push(measure(oursCmd, work));
+  }
+  for (let i = 0; i < runs; i++) {
+    b.infozipSame.push(measure(infoUpdate, tree, [12]));
+    b.oursSame.push(measure(oursCmd, work));
+  }
+  for (const x of b.oursSame) if (!x.stdout.includes("unchanged")) throw new Error(`not unchanged: ${x.stdout}`);
+  rmSync(tree, { recursive: true, force: true });
+  return b;
 }
 
 export interface Sample {
@@ -236,19 +286,8 @@ async function zipBench(): Promise<void> {
         s.archiver.push(measure(["node", archiverScript, tree, arch, String(LEVEL), archiverUrl], work));
       }
     }
-    // The many-file tree: cold zips only, for peak RSS where it grows with the entries.
-    const manyTree = join(work, "many");
-    const manyOut = join(work, "many.zip");
-    generateTree(manyTree, MANY_FILES, MANY_BYTES);
-    const many = { infozip: [] as Sample[], ours: [] as Sample[] };
-    for (let i = 0; i < Math.min(RUNS, 3); i++) {
-      rmSync(manyOut, { force: true });
-      many.infozip.push(measure(["zip", "-r", "-X", "-q", `-${LEVEL}`, manyOut, "."], manyTree));
-      rmSync(manyOut, { force: true });
-      rmSync(`${manyOut}.stat.json`, { force: true });
-      many.ours.push(measure([NODE, CLI, "zip", manyTree, "-o", manyOut, "--level", String(LEVEL)], work));
-    }
-    rmSync(manyTree, { recursive: true, force: true });
+    // Big layers, for peak RSS at any size: a cold zip, one file changed, nothing to do.
+    const bigLayers = [bigLayer(work, "40,000 files / 200 MiB", 40_000, 200 << 20), bigLayer(work, "120,000 small files / 18 MiB", 120_000, 120_000 * 160)];
     // The unchanged check without its stat cache: every file read and hashed once.
     for (let i = 0; i < Math.min(RUNS, 3); i++) {
       rmSync(`${ours}.stat.json`, { force: true });
@@ -269,17 +308,23 @@ async function zipBench(): Promise<void> {
       ["Info-ZIP `zip -r -X -q -6`, cold", med(infoCold), cpu(infoCold), rss(infoCold), "1.00x", "1.00x"],
       ["**sam-layer zip, cold** (goal <= 0.6x)", med(s.ours), cpu(s.ours), rss(s.ours), ...vsInfo(s.ours)],
     ];
-    rows.push(
-      ["Info-ZIP, cold, 40,000 files / 200 MiB", med(many.infozip), cpu(many.infozip), rss(many.infozip), "1.00x", "1.00x"],
-      [
-        "**sam-layer zip, cold, 40,000 files / 200 MiB** (goal: peak RSS < 100 MB)",
-        med(many.ours),
-        cpu(many.ours),
-        rss(many.ours),
-        ratio(med(many.ours), med(many.infozip)),
-        ratio(cpu(many.ours), cpu(many.infozip)),
-      ],
-    );
+    for (const b of bigLayers) {
+      const vs = (xs: Sample[], peer: Sample[]): [string, string] => [ratio(med(xs), med(peer)), ratio(cpu(xs), cpu(peer))];
+      rows.push(
+        [`Info-ZIP, cold, ${b.label}`, med(b.infozip), cpu(b.infozip), rss(b.infozip), "1.00x", "1.00x"],
+        [`**sam-layer zip, cold, ${b.label}** (goal: peak RSS < 100 MB)`, med(b.ours), cpu(b.ours), rss(b.ours), ...vs(b.ours, b.infozip)],
+        [`Info-ZIP \`zip -r -u\`, one file changed, ${b.label}`, med(b.infozipChanged), cpu(b.infozipChanged), rss(b.infozipChanged), "1.00x", "1.00x"],
+        [
+          `**sam-layer zip, one file changed, ${b.label}** (goal: peak RSS < 100 MB)`,
+          med(b.oursChanged),
+          cpu(b.oursChanged),
+          rss(b.oursChanged),
+          ...vs(b.oursChanged, b.infozipChanged),
+        ],
+        [`Info-ZIP \`zip -r -u\`, nothing to do (exit 12), ${b.label}`, med(b.infozipSame), cpu(b.infozipSame), rss(b.infozipSame), "1.00x", "1.00x"],
+        [`sam-layer zip, unchanged, ${b.label}`, med(b.oursSame), cpu(b.oursSame), rss(b.oursSame), ...vs(b.oursSame, b.infozipSame)],
+      );
+    }
     if (s.archiver.length) {
       rows.push(["archiver 8, a Buffer per file, serial, cold", med(s.archiver), cpu(s.archiver), rss(s.archiver), ...vsInfo(s.archiver)]);
     }
@@ -300,7 +345,7 @@ async function zipBench(): Promise<void> {
       ["  `zip -r -u` alone (exit 12)", med(s.infozipUpdate), cpu(s.infozipUpdate), rss(s.infozipUpdate), "", ""],
     );
     console.log(
-      `\n${RUNS} runs each (archiver: ${s.archiver.length}, 40,000 files: ${many.ours.length}); medians; wall = elapsed, CPU = user+sys of all threads; peak RSS = max\n`,
+      `\n${RUNS} runs each (archiver: ${s.archiver.length}, big layers: ${bigLayers[0]!.ours.length}); medians; wall = elapsed, CPU = user+sys of all threads; peak RSS = max\n`,
     );
     console.log("| run | wall s | CPU s | peak RSS | wall ratio | CPU ratio |");
     console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
