@@ -18,8 +18,6 @@ import { BUNDLE_OPTIONS, REQUIRE_SHIM } from "./bundle-options.js";
 
 const FILES = Number(process.env.BENCH_FILES ?? 5000);
 const TOTAL_BYTES = Number(process.env.BENCH_MB ?? 100) * (1 << 20);
-const MANY_FILES = 40_000;
-const MANY_BYTES = 200 * (1 << 20);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const LEVEL = 6;
 const CLI = resolve("dist/sam-layer.mjs");
