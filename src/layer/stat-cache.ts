@@ -279,12 +279,12 @@ export class CacheLines {
       this.allTrusted = false;
       return;
     }
-    this.addText(`${JSON.stringify(e.path)},${e.size},${e.mtimeMs},"${hash}"`, true);
+    this.addText(`[${JSON.stringify(e.path)},${e.size},${e.mtimeMs},"${hash}"]`);
   }
 
-  /** `bare`: the line without its brackets. */
-  addText(line: string, bare = false): void {
-    this.text += bare ? `[${line}]\n` : `${line}\n`;
+  /** A line as it is (without its newline). */
+  addText(line: string): void {
+    this.text += `${line}\n`;
     if (this.text.length >= CHUNK / 2) this.flush();
   }
 
