@@ -21,14 +21,32 @@ function onSignal(signal: keyof typeof SIGNALS): void {
   process.exit(SIGNALS[signal]);
 }
 
+/** onSignal is listening. */
+let listening = false;
+
 function track(temp: string): void {
-  if (live.size === 0) for (const s of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.on(s, onSignal);
+  if (!listening) for (const s of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.on(s, onSignal);
+  listening = true;
   live.add(temp);
 }
 
+/**
+ * Stops listening once nothing is tracked, but not at once: a signal that came during a
+ * synchronous stretch (the check hashing files, with the stat cache's temp file tracked) is only
+ * delivered at the event loop's next poll, and is lost if its listener is gone by then (the run
+ * went on and replaced the zip, exit 0). An immediate queued from an immediate runs in the next
+ * turn of the loop, after its poll.
+ */
 function untrack(temp: string): void {
   live.delete(temp);
-  if (live.size === 0) for (const s of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.off(s, onSignal);
+  if (live.size > 0) return;
+  setImmediate(() => {
+    setImmediate(() => {
+      if (live.size > 0 || !listening) return;
+      for (const s of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.off(s, onSignal);
+      listening = false;
+    }).unref();
+  }).unref();
 }
 
 /**

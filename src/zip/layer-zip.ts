@@ -169,6 +169,10 @@ async function checkUnchanged(
         digest.add({ path: e.path, type: e.type, mode: e.mode, size: e.size, hash });
         again.add(e);
       }
+      // A turn of the event loop per segment: a signal is only delivered then, and the cache's
+      // temp file is tracked (see removedOnSignal), so an interrupt would wait for the end of the
+      // hashing, then go unheard once nothing is tracked.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     const content = digest.digest();
     if (existing !== comment(content)) return undefined;

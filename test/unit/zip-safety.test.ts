@@ -176,6 +176,31 @@ describe("bad input: one-line error naming the culprit, previous zip byte-identi
     expect(r.status).toBe(0);
   });
 
+  it("keeps a signal that came while a temp file was tracked during a synchronous stretch (the check's hashing)", () => {
+    // The signal is delivered at the event loop's next poll, after the temp file is no longer
+    // tracked: its listener must still be there (a new user's SIGINT during an update's check ran
+    // on and replaced the zip, exit 0).
+    const work = tempDir();
+    const temp = join(work, "cache.tmp");
+    const script = join(work, "signal.mjs");
+    writeFileSync(
+      script,
+      [
+        `import { removedOnSignal } from ${JSON.stringify(resolve("src/zip/atomic.ts"))};`,
+        `const forget = removedOnSignal(${JSON.stringify(temp)});`,
+        `process.kill(process.pid, "SIGTERM");`,
+        "const until = Date.now() + 200;",
+        "while (Date.now() < until) {}",
+        "forget();",
+        `setTimeout(() => console.log("ran on"), 300);`,
+      ].join("\n"),
+    );
+    const r = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: resolve("."), encoding: "utf8", timeout: 30_000 });
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe("sam-layer: interrupted (SIGTERM); previous output left as it was\n");
+    expect(r.status).toBe(143);
+  });
+
   for (const signal of ["SIGINT", "SIGTERM", "SIGKILL"] as const) {
     it(`survives ${signal} in the middle of writing: old zip intact${signal === "SIGKILL" ? ", temp file cleaned on the next run" : ", no temp file left"}`, async () => {
       const work = tempDir();
