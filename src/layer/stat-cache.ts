@@ -28,7 +28,7 @@ export interface ZipIdentity {
   sha256: string;
 }
 
-export interface CacheHead {
+interface CacheHead {
   version: number;
   zip?: ZipIdentity;
   /** listingDigest() of the folder the zip was last written or checked from, all of it old enough to trust */
@@ -143,7 +143,7 @@ export class StatCache {
     } finally {
       reader.close();
     }
-    out.finish({ ...this.head, zip });
+    out.finish(zip, this.head.listing, this.head.digest);
   }
 
   close(): void {
@@ -251,7 +251,7 @@ export class CacheLines {
   private text = "";
   private failed = false;
   /** every file added was old enough to trust */
-  allTrusted = true;
+  private allTrusted = true;
 
   private constructor(
     private readonly path: string,
@@ -288,9 +288,14 @@ export class CacheLines {
     if (this.text.length >= CHUNK / 2) this.flush();
   }
 
-  /** Writes the head and puts the file in place; a cache that cannot be written only costs speed next time. */
-  finish(head: Omit<CacheHead, "version">): void {
-    this.text += `${JSON.stringify({ version: VERSION, ...head })}\n`;
+  /**
+   * Writes the head and puts the file in place; a cache that cannot be written only costs speed
+   * next time. The listing and its digest are recorded only when every file added was old enough
+   * to trust (see digestFor).
+   */
+  finish(zip: ZipIdentity, listing?: string, digest?: string): void {
+    const head: CacheHead = this.allTrusted ? { version: VERSION, zip, listing, digest } : { version: VERSION, zip };
+    this.text += `${JSON.stringify(head)}\n`;
     this.flush();
     this.closeFd();
     if (this.failed) {

@@ -178,7 +178,7 @@ async function checkUnchanged(
     if (existing !== comment(content)) return undefined;
     const zip = known ?? { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, ...fileSums(output) };
     // The second walk's listing, which the lines are of (the folder may have moved since the first).
-    lines?.finish({ zip, ...(lines.allTrusted ? { listing: again.digest(), digest: content } : {}) });
+    lines?.finish(zip, again.digest(), content);
     return { output, status: "unchanged", entries, bytes: st.size, unzippedBytes, md5: zip.md5, sha256: zip.sha256, digest: content };
   } finally {
     lines?.abandon();
@@ -229,12 +229,7 @@ async function writeLayerZip(
       // The cache is put in place while the zip's final sync waits for the disk. It can be, before
       // the rename: it names the zip by the size, mtime and inode the rename keeps, so if the zip
       // never gets there the cache does not vouch for any other.
-      (w) => {
-        lines?.finish({
-          zip: { size: w.bytes, mtimeMs: w.mtimeMs, ino: w.ino, md5: w.md5, sha256: w.sha256 },
-          ...(lines.allTrusted ? { listing: listing.digest(), digest: w.digest } : {}),
-        });
-      },
+      (w) => lines?.finish({ size: w.bytes, mtimeMs: w.mtimeMs, ino: w.ino, md5: w.md5, sha256: w.sha256 }, listing.digest(), w.digest),
     );
     // Rewritten only if the zip in place is not what the cache says (a file system whose rename
     // changes either).
@@ -252,10 +247,9 @@ async function writeLayerZip(
       sha256: written.sha256,
       digest: written.digest,
     };
-  } catch (err) {
-    lines?.abandon();
-    throw err;
   } finally {
+    // After finish() there is nothing left to remove.
+    lines?.abandon();
     await ahead.close();
   }
 }
